@@ -1,0 +1,31 @@
+// Package events is tensionwatch's one importable contract: the Event model,
+// its versioned JSON wire format, the event taxonomy and the rule-based
+// classifier. It does no I/O beyond what its callers hand it.
+//
+// # Wire format v1
+//
+// Every event travels through Kafka as one message:
+//
+//	key:     the event ID (32 lowercase hex characters, see [ID])
+//	value:   the event as a JSON object, UTF-8, with "v": 1
+//	headers: "schema" = "tensionwatch.event.v1"
+//	time:    when the collector fetched the item (the scorer replays by it)
+//
+// The value's fields:
+//
+//	v               int     wire-format version, always 1 for this layout
+//	id              string  stable ID: hex(sha256(GUID, or canonical link if there is no GUID))[:32]
+//	source          object  {feed_id, outlet, kind: news|think_tank|government, credibility: 0..1}
+//	link            string  the item's link
+//	title           string  plain text, HTML removed
+//	summary         string  plain text, HTML removed, clipped to 2000 bytes
+//	language        string  BCP 47 tag from the feed, "" if unknown
+//	published       string  RFC 3339; the fetch time when the feed gives none
+//	fetched         string  RFC 3339
+//	classification  object  {relevant, type, region, section, also[], confidence 0..1,
+//	                         magnitude{aircraft, ships, missiles}, evidence[{rule, field, match, start, end}]}
+//
+// Decoders reject a value whose "v" is not 1, so a future v2 cannot be read as
+// v1 by mistake. Unknown fields are ignored, so adding an optional field does
+// not need a new version; removing or changing the meaning of one does.
+package events

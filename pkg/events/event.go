@@ -1,0 +1,171 @@
+package events
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// WireVersion is the version of the JSON layout this package writes and reads.
+const WireVersion = 1
+
+// SchemaHeader is the Kafka header key, and SchemaV1 its value, that name the
+// wire format of a message.
+const (
+	SchemaHeader = "schema"
+	SchemaV1     = "tensionwatch.event.v1"
+)
+
+// Source kinds.
+const (
+	KindNews       = "news"
+	KindThinkTank  = "think_tank"
+	KindGovernment = "government"
+)
+
+// Event is one classified feed item.
+type Event struct {
+	V              int            `json:"v"`
+	ID             string         `json:"id"`
+	Source         Source         `json:"source"`
+	Link           string         `json:"link"`
+	Title          string         `json:"title"`
+	Summary        string         `json:"summary"`
+	Language       string         `json:"language"`
+	Published      time.Time      `json:"published"`
+	Fetched        time.Time      `json:"fetched"`
+	Classification Classification `json:"classification"`
+}
+
+// Source says where an event came from and how far to trust it.
+type Source struct {
+	FeedID      string  `json:"feed_id"`
+	Outlet      string  `json:"outlet"`
+	Kind        string  `json:"kind"`
+	Credibility float64 `json:"credibility"`
+}
+
+// Classification is the classifier's verdict on an item.
+type Classification struct {
+	Relevant   bool       `json:"relevant"`
+	Type       string     `json:"type,omitempty"`
+	Region     string     `json:"region,omitempty"`
+	Section    string     `json:"section,omitempty"`
+	Also       []string   `json:"also"`
+	Confidence float64    `json:"confidence"`
+	Magnitude  Magnitude  `json:"magnitude"`
+	Evidence   []Evidence `json:"evidence"`
+}
+
+// Magnitude holds the counts the text states (0 when it states none).
+type Magnitude struct {
+	Aircraft int  `json:"aircraft,omitempty"`
+	Ships    int  `json:"ships,omitempty"`
+	Missiles int  `json:"missiles,omitempty"`
+	LiveFire bool `json:"live_fire,omitempty"`
+}
+
+// Evidence records which rule matched which words, and where.
+type Evidence struct {
+	Rule  string `json:"rule"`  // e.g. "type:military_exercise", "context:military_actor", "region:taiwan_strait"
+	Field string `json:"field"` // "title" or "summary"
+	Match string `json:"match"` // the matched text as it appears in the field
+	Start int    `json:"start"` // byte offset in the field
+	End   int    `json:"end"`   // byte offset just past the match
+}
+
+// ID returns the stable event ID of an item: the first 32 hex characters of
+// the SHA-256 of its GUID, or of its canonical link when the GUID is empty.
+// The same item therefore gets the same ID on every poll, restart and replica.
+func ID(guid, link string) string {
+	key := strings.TrimSpace(guid)
+	if key == "" {
+		key = CanonicalLink(link)
+	}
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:16])
+}
+
+// CanonicalLink normalises a link so that trivially different spellings of the
+// same URL (host case, default ports, fragments, tracking parameters) map to
+// one string. An unparseable link is returned trimmed.
+func CanonicalLink(link string) string {
+	link = strings.TrimSpace(link)
+	u, err := url.Parse(link)
+	if err != nil || u.Host == "" {
+		return link
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	if (u.Scheme == "http" && strings.HasSuffix(u.Host, ":80")) || (u.Scheme == "https" && strings.HasSuffix(u.Host, ":443")) {
+		u.Host = u.Host[:strings.LastIndexByte(u.Host, ':')]
+	}
+	u.Fragment = ""
+	q := u.Query()
+	for k := range q {
+		lk := strings.ToLower(k)
+		if strings.HasPrefix(lk, "utm_") || lk == "at_medium" || lk == "at_campaign" || lk == "cmp" {
+			q.Del(k)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Marshal encodes e in wire format v1. It sets V and fails on an event that
+// would not decode.
+func Marshal(e Event) ([]byte, error) {
+	e.V = WireVersion
+	if e.Classification.Also == nil {
+		e.Classification.Also = []string{}
+	}
+	if e.Classification.Evidence == nil {
+		e.Classification.Evidence = []Evidence{}
+	}
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(e)
+}
+
+// ErrVersion is returned by Unmarshal for a value of another wire version.
+var ErrVersion = errors.New("events: unsupported wire version")
+
+// Unmarshal decodes and validates one wire-format value.
+func Unmarshal(b []byte) (Event, error) {
+	var e Event
+	if err := json.Unmarshal(b, &e); err != nil {
+		return Event{}, fmt.Errorf("events: decoding: %w", err)
+	}
+	if e.V != WireVersion {
+		return Event{}, fmt.Errorf("%w %d (want %d)", ErrVersion, e.V, WireVersion)
+	}
+	if err := e.Validate(); err != nil {
+		return Event{}, err
+	}
+	return e, nil
+}
+
+// Validate checks the invariants every v1 event holds.
+func (e Event) Validate() error {
+	switch {
+	case len(e.ID) != 32 || strings.Trim(e.ID, "0123456789abcdef") != "":
+		return fmt.Errorf("events: invalid id %q: want 32 lowercase hex characters", e.ID)
+	case e.Source.FeedID == "":
+		return errors.New("events: source.feed_id is empty")
+	case e.Source.Credibility < 0 || e.Source.Credibility > 1:
+		return fmt.Errorf("events: source.credibility %v out of [0,1]", e.Source.Credibility)
+	case e.Classification.Confidence < 0 || e.Classification.Confidence > 1:
+		return fmt.Errorf("events: classification.confidence %v out of [0,1]", e.Classification.Confidence)
+	case e.Published.IsZero() || e.Fetched.IsZero():
+		return errors.New("events: published and fetched times are required")
+	case e.Classification.Relevant && (e.Classification.Type == "" || e.Classification.Region == ""):
+		return errors.New("events: a relevant event needs a type and a region")
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+package events
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sampleEvent() Event {
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	return Event{
+		ID:        ID("guid-1", ""),
+		Source:    Source{FeedID: "f", Outlet: "Outlet", Kind: KindNews, Credibility: 0.8},
+		Link:      "https://example.com/a",
+		Title:     "PLA holds drills around Taiwan",
+		Published: now, Fetched: now,
+		Classification: Classification{Relevant: true, Type: "military_exercise", Region: "taiwan_strait", Confidence: 0.9},
+	}
+}
+
+func TestIDIsStableAndPrefersGUID(t *testing.T) {
+	if ID("g", "https://a") != ID("g", "https://b") {
+		t.Error("the GUID must decide the ID when present")
+	}
+	if ID("", "https://Example.com:443/x?utm_source=rss#top") != ID("", "https://example.com/x") {
+		t.Error("trivially different links must give one ID")
+	}
+	if ID("", "https://example.com/x") == ID("", "https://example.com/y") {
+		t.Error("different links must give different IDs")
+	}
+	if len(ID("g", "")) != 32 {
+		t.Error("ID must be 32 hex characters")
+	}
+}
+
+func TestWireRoundTrip(t *testing.T) {
+	e := sampleEvent()
+	b, err := Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"v":1`) {
+		t.Errorf("wire value lacks the version: %s", b)
+	}
+	got, err := Unmarshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != e.ID || got.Classification.Type != e.Classification.Type || !got.Published.Equal(e.Published) {
+		t.Errorf("round trip changed the event: %+v", got)
+	}
+}
+
+func TestUnmarshalRejects(t *testing.T) {
+	for name, in := range map[string]string{
+		"not json":      `{"v":1,`,
+		"other version": `{"v":2,"id":"00000000000000000000000000000000"}`,
+		"bad id":        `{"v":1,"id":"xyz","source":{"feed_id":"f"},"published":"2026-01-01T00:00:00Z","fetched":"2026-01-01T00:00:00Z"}`,
+		"no times":      `{"v":1,"id":"00000000000000000000000000000000","source":{"feed_id":"f"}}`,
+	} {
+		if _, err := Unmarshal([]byte(in)); err == nil {
+			t.Errorf("%s: decoded without error", name)
+		}
+	}
+	if _, err := Unmarshal([]byte(`{"v":2}`)); !errors.Is(err, ErrVersion) {
+		t.Errorf("want ErrVersion, got %v", err)
+	}
+}

@@ -1,0 +1,203 @@
+package events
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed taxonomy.yaml
+var defaultTaxonomy []byte
+
+// Taxonomy is the versioned, analyst-editable description of what counts as
+// an event and how much it weighs: types, regions, paper sections, index
+// parameters and the classifier's rules. The binaries embed taxonomy.yaml and
+// accept another file by flag.
+type Taxonomy struct {
+	// Version names this file's content; it is exposed as the methodology
+	// version, so change it with every edit that changes a number.
+	Version  string    `yaml:"version"`
+	Types    []Type    `yaml:"types"`
+	Regions  []Region  `yaml:"regions"`
+	Sections []Section `yaml:"sections"`
+	Index    IndexSpec `yaml:"index"`
+	Rules    Rules     `yaml:"rules"`
+
+	typeByID    map[string]*Type
+	regionByID  map[string]*Region
+	sectionByID map[string]*Section
+}
+
+// Type is an event type with its weight in the index.
+type Type struct {
+	ID          string `yaml:"id"`
+	Description string `yaml:"description"`
+	// Section is the paper section the type counts toward by default.
+	Section string `yaml:"section"`
+	// Weight is the type's base contribution, before magnitude, credibility,
+	// confidence and decay.
+	Weight float64 `yaml:"weight"`
+	// HalfLife is how long until an event's contribution halves.
+	HalfLife time.Duration `yaml:"half_life"`
+	// Deescalatory types pull the index down instead of up.
+	Deescalatory bool `yaml:"deescalatory"`
+}
+
+// Region is a geographic region of the gauge.
+type Region struct {
+	ID          string `yaml:"id"`
+	Description string `yaml:"description"`
+}
+
+// Section is a section of the policy paper the product is built on.
+type Section struct {
+	ID    string `yaml:"id"`
+	Paper string `yaml:"paper"`
+	Name  string `yaml:"name"`
+}
+
+// IndexSpec holds the index's published parameters.
+type IndexSpec struct {
+	// Scale is the raw score at which a gauge reads 63 (1 - 1/e of 100):
+	// gauge = 100 * (1 - exp(-raw/scale)).
+	Scale float64 `yaml:"scale"`
+	// MaxDeescalation is the largest fraction of the escalatory score that
+	// de-escalatory events can cancel.
+	MaxDeescalation float64 `yaml:"max_deescalation"`
+	// Window is how far back the scorer replays on start; events older than
+	// it contribute nothing worth keeping.
+	Window time.Duration `yaml:"window"`
+	// MagnitudeCap caps the magnitude multiplier.
+	MagnitudeCap float64 `yaml:"magnitude_cap"`
+	// Bands name ranges of the gauge, ascending by Min; the first has Min 0.
+	Bands []Band `yaml:"bands"`
+}
+
+// Band is a named range of the gauge from Min (inclusive) to the next band.
+type Band struct {
+	Name string  `yaml:"name"`
+	Min  float64 `yaml:"min"`
+}
+
+// DefaultTaxonomy returns the taxonomy embedded in the binaries.
+func DefaultTaxonomy() *Taxonomy {
+	t, err := ParseTaxonomy(defaultTaxonomy, "taxonomy.yaml (embedded)")
+	if err != nil {
+		panic(err) // a test guards this; the embedded file is always valid
+	}
+	return t
+}
+
+// LoadTaxonomy reads and validates a taxonomy file.
+func LoadTaxonomy(path string) (*Taxonomy, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("events: reading taxonomy: %w", err)
+	}
+	return ParseTaxonomy(b, path)
+}
+
+// ParseTaxonomy decodes a taxonomy strictly (unknown keys are errors, which
+// carry the file name and line) and validates it.
+func ParseTaxonomy(b []byte, name string) (*Taxonomy, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var t Taxonomy
+	if err := dec.Decode(&t); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := t.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &t, nil
+}
+
+func (t *Taxonomy) validate() error {
+	var errs []error
+	if t.Version == "" {
+		errs = append(errs, errors.New("version is required"))
+	}
+	t.sectionByID = map[string]*Section{}
+	for i := range t.Sections {
+		s := &t.Sections[i]
+		if s.ID == "" || t.sectionByID[s.ID] != nil {
+			errs = append(errs, fmt.Errorf("sections[%d]: empty or duplicate id %q", i, s.ID))
+		}
+		t.sectionByID[s.ID] = s
+	}
+	t.regionByID = map[string]*Region{}
+	for i := range t.Regions {
+		r := &t.Regions[i]
+		if r.ID == "" || t.regionByID[r.ID] != nil {
+			errs = append(errs, fmt.Errorf("regions[%d]: empty or duplicate id %q", i, r.ID))
+		}
+		t.regionByID[r.ID] = r
+	}
+	t.typeByID = map[string]*Type{}
+	for i := range t.Types {
+		ty := &t.Types[i]
+		if ty.ID == "" || t.typeByID[ty.ID] != nil {
+			errs = append(errs, fmt.Errorf("types[%d]: empty or duplicate id %q", i, ty.ID))
+		}
+		if t.sectionByID[ty.Section] == nil {
+			errs = append(errs, fmt.Errorf("type %s: unknown section %q", ty.ID, ty.Section))
+		}
+		if ty.Weight <= 0 {
+			errs = append(errs, fmt.Errorf("type %s: weight must be > 0", ty.ID))
+		}
+		if ty.HalfLife <= 0 {
+			errs = append(errs, fmt.Errorf("type %s: half_life must be > 0", ty.ID))
+		}
+		t.typeByID[ty.ID] = ty
+	}
+	ix := t.Index
+	if ix.Scale <= 0 {
+		errs = append(errs, errors.New("index.scale must be > 0"))
+	}
+	if ix.MaxDeescalation < 0 || ix.MaxDeescalation > 1 {
+		errs = append(errs, errors.New("index.max_deescalation must be in [0,1]"))
+	}
+	if ix.Window <= 0 {
+		errs = append(errs, errors.New("index.window must be > 0"))
+	}
+	if ix.MagnitudeCap < 1 {
+		errs = append(errs, errors.New("index.magnitude_cap must be >= 1"))
+	}
+	if len(ix.Bands) == 0 || ix.Bands[0].Min != 0 {
+		errs = append(errs, errors.New("index.bands: the first band must start at 0"))
+	}
+	for i := 1; i < len(ix.Bands); i++ {
+		if ix.Bands[i].Min <= ix.Bands[i-1].Min || ix.Bands[i].Min > 100 {
+			errs = append(errs, fmt.Errorf("index.bands[%d]: min must ascend within [0,100]", i))
+		}
+	}
+	if err := t.Rules.validate(t); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// TypeByID returns the type with the given ID, or nil.
+func (t *Taxonomy) TypeByID(id string) *Type { return t.typeByID[id] }
+
+// RegionByID returns the region with the given ID, or nil.
+func (t *Taxonomy) RegionByID(id string) *Region { return t.regionByID[id] }
+
+// SectionByID returns the section with the given ID, or nil.
+func (t *Taxonomy) SectionByID(id string) *Section { return t.sectionByID[id] }
+
+// Band returns the name of the band a gauge value falls in.
+func (t *Taxonomy) Band(v float64) string {
+	name := ""
+	for _, b := range t.Index.Bands {
+		if v >= b.Min {
+			name = b.Name
+		}
+	}
+	return name
+}

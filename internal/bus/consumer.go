@@ -1,0 +1,158 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// Handler receives each message of every partition, one at a time.
+type Handler func(m kafka.Message) error
+
+// ConsumeAll reads every partition of the topic, starting in each at the
+// first message written at or after since, and calls handle for each message
+// from a single goroutine. caughtUp, if not nil, is called once when every
+// partition has been read up to the end it had when ConsumeAll started: the
+// start-up replay is then complete. ConsumeAll returns when ctx is done (with
+// nil) or on an error it cannot retry. Partitions added after the start are
+// not read until the next start.
+//
+// No consumer group is used: every replica reads everything and keeps its
+// own, complete copy of the index, and its start point is a time, not a
+// committed offset.
+func ConsumeAll(ctx context.Context, c Config, since time.Time, handle Handler, caughtUp func(), log *slog.Logger) error {
+	parts, err := Partitions(ctx, c)
+	if err != nil {
+		return err
+	}
+	type start struct{ from, end int64 }
+	starts := make(map[int]start, len(parts))
+	for _, p := range parts {
+		from, end, err := offsetsSince(ctx, c, p, since)
+		if err != nil {
+			return err
+		}
+		starts[p] = start{from, end}
+	}
+
+	msgs := make(chan kafka.Message, 256)
+	errc := make(chan error, len(parts))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, p := range parts {
+		r := kafka.NewReader(kafka.ReaderConfig{
+			Brokers:   c.Brokers,
+			Topic:     c.Topic,
+			Partition: p,
+			MinBytes:  1,
+			MaxBytes:  10 << 20,
+			MaxWait:   250 * time.Millisecond,
+		})
+		if err := r.SetOffset(starts[p].from); err != nil {
+			r.Close()
+			return fmt.Errorf("bus: partition %d: %w", p, err)
+		}
+		wg.Add(1)
+		go func(p int, r *kafka.Reader) {
+			defer wg.Done()
+			defer r.Close()
+			for {
+				m, err := r.FetchMessage(ctx)
+				if err != nil {
+					if ctx.Err() == nil {
+						errc <- fmt.Errorf("bus: reading partition %d: %w", p, err)
+					}
+					return
+				}
+				select {
+				case msgs <- m:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}(p, r)
+	}
+	defer wg.Wait()
+
+	pending := map[int]bool{}
+	for p, s := range starts {
+		if s.from < s.end {
+			pending[p] = true
+		}
+	}
+	if log != nil {
+		log.Info("replaying events topic", "topic", c.Topic, "partitions", len(parts), "since", since.UTC().Format(time.RFC3339), "partitions_behind", len(pending))
+	}
+	signal := func() {
+		if caughtUp != nil {
+			caughtUp()
+			caughtUp = nil
+		}
+	}
+	if len(pending) == 0 {
+		signal()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-errc:
+			return err
+		case m := <-msgs:
+			if err := handle(m); err != nil {
+				return err
+			}
+			if pending[m.Partition] && m.Offset+1 >= starts[m.Partition].end {
+				delete(pending, m.Partition)
+				if len(pending) == 0 {
+					signal()
+				}
+			}
+		}
+	}
+}
+
+// offsetsSince returns the first offset at or after t and the end offset
+// (the next offset to be written) of a partition.
+func offsetsSince(ctx context.Context, c Config, p int, t time.Time) (from, end int64, err error) {
+	var d kafka.Dialer
+	d.Timeout = 10 * time.Second
+	var conn *kafka.Conn
+	for _, b := range c.Brokers {
+		conn, err = d.DialLeader(ctx, "tcp", b, c.Topic, p)
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("bus: dialling leader of partition %d: %w", p, err)
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	first, end, err := conn.ReadOffsets()
+	if err != nil {
+		return 0, 0, fmt.Errorf("bus: offsets of partition %d: %w", p, err)
+	}
+	from, err = conn.ReadOffset(t)
+	if err != nil {
+		return 0, 0, fmt.Errorf("bus: offset at %s of partition %d: %w", t.Format(time.RFC3339), p, err)
+	}
+	switch {
+	case from < 0: // no message at or after t
+		from = end
+	case from < first:
+		from = first
+	}
+	return from, end, nil
+}
+
+// ErrStopped is returned by a handler to stop ConsumeAll without error.
+var ErrStopped = errors.New("bus: stopped")

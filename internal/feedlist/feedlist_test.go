@@ -1,0 +1,80 @@
+package feedlist
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestValid(t *testing.T) {
+	l, err := Load("testdata/valid.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !l.AllowPrivateAddresses || len(l.Feeds) != 2 {
+		t.Fatalf("got %+v", l)
+	}
+	d, k := l.Feeds[0], l.Feeds[1]
+	if d.Interval != 10*time.Minute || d.Credibility != 0.6 {
+		t.Errorf("defaults not applied: %+v", d)
+	}
+	if k.Interval != time.Hour || k.Credibility != 0.9 || k.Kind != "think_tank" || k.Line != 7 {
+		t.Errorf("explicit values lost: %+v", k)
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	for file, want := range map[string][]string{
+		"invalid-unknown-key.yml": {`testdata/invalid-unknown-key.yml:3: feeds[1]: unknown field "urll"`},
+		"invalid-credibility.yml": {`testdata/invalid-credibility.yml:7: feed "b": credibility 1.5 out of [0,1]`},
+		"invalid-many.yml": {
+			`testdata/invalid-many.yml:3: feeds[1]: "10x" is not a duration`,
+		},
+		"invalid-top-key.yml": {`testdata/invalid-top-key.yml: line 1: field allow_private not found`},
+	} {
+		_, err := Load(filepath.Join("testdata", file))
+		if err == nil {
+			t.Errorf("%s: loaded without error", file)
+			continue
+		}
+		for _, w := range want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error\n%v\nlacks %q", file, err, w)
+			}
+		}
+	}
+}
+
+func TestAllProblemsReportedAtOnce(t *testing.T) {
+	y := "feeds:\n  - {id: a, url: \"https://x/rss\", source: S, kind: news}\n  - {id: a, url: \"ftp://x/rss\", source: S, kind: blog, interval: 10ms}\n"
+	_, err := Parse([]byte(y), "f.yml")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, w := range []string{
+		`f.yml:3: feed "a": duplicate id (first defined on line 2)`,
+		`f.yml:3: feed "a": url "ftp://x/rss" is not an absolute http(s) URL`,
+		`f.yml:3: feed "a": kind "blog" is not news, think_tank or government`,
+		`f.yml:3: feed "a": interval 10ms is shorter than 1s`,
+	} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error\n%v\nlacks %q", err, w)
+		}
+	}
+}
+
+func TestDeployFeedsFileIsValid(t *testing.T) {
+	b, err := os.ReadFile("../../deploy/feeds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Parse(b, "deploy/feeds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.AllowPrivateAddresses || len(l.Feeds) < 10 {
+		t.Errorf("the default feed list must poll public feeds only, and enough of them: %d feeds", len(l.Feeds))
+	}
+}

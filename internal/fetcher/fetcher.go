@@ -1,0 +1,253 @@
+package fetcher
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/tensionwatch/tensionwatch/internal/version"
+)
+
+// Config configures a Fetcher. Zero values take the defaults.
+type Config struct {
+	UserAgent          string
+	Timeout            time.Duration // whole request, body included; default 30s
+	MaxBodyBytes       int64         // default 10 MiB
+	AllowPrivate       bool          // allow loopback/private/link-local targets
+	MaxRedirects       int           // default 5
+	PerHostConcurrency int           // default 2
+}
+
+// Validators are the conditional-GET validators of a feed's last response.
+type Validators struct {
+	ETag         string
+	LastModified string
+}
+
+// Result is the outcome of one successful fetch.
+type Result struct {
+	NotModified  bool
+	Validators   Validators
+	Items        []Item
+	StatusCode   int
+	Bytes        int64
+	FeedLanguage string
+}
+
+// Item is one feed entry, normalised to plain text.
+type Item struct {
+	GUID       string
+	Link       string
+	Title      string
+	Summary    string
+	Language   string
+	Published  time.Time // zero when the feed gives no date
+	Categories []string
+}
+
+// HTTPError is a non-2xx, non-304 answer.
+type HTTPError struct {
+	StatusCode int
+	RetryAfter time.Duration // from the Retry-After header, 0 if absent
+}
+
+func (e *HTTPError) Error() string {
+	if e.RetryAfter > 0 {
+		return fmt.Sprintf("fetcher: HTTP %d %s (retry after %s)", e.StatusCode, http.StatusText(e.StatusCode), e.RetryAfter)
+	}
+	return fmt.Sprintf("fetcher: HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+}
+
+// Errors a fetch can end with, besides *HTTPError and network errors.
+var (
+	ErrTooLarge       = errors.New("fetcher: body exceeds the size cap")
+	ErrPrivateAddress = errors.New("fetcher: refusing to connect to private address")
+	ErrParse          = errors.New("fetcher: not a parseable feed")
+)
+
+// Fetcher fetches feeds. It is safe for concurrent use.
+type Fetcher struct {
+	cfg    Config
+	client *http.Client
+	mu     sync.Mutex
+	hosts  map[string]chan struct{}
+}
+
+// New returns a Fetcher.
+func New(cfg Config) *Fetcher {
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "tensionwatch/" + version.String() + " (+https://github.com/tensionwatch/tensionwatch)"
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 10 << 20
+	}
+	if cfg.MaxRedirects <= 0 {
+		cfg.MaxRedirects = 5
+	}
+	if cfg.PerHostConcurrency <= 0 {
+		cfg.PerHostConcurrency = 2
+	}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	if !cfg.AllowPrivate {
+		dialer.Control = refusePrivate
+	}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   cfg.PerHostConcurrency,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: cfg.Timeout,
+	}
+	max := cfg.MaxRedirects
+	return &Fetcher{
+		cfg:   cfg,
+		hosts: map[string]chan struct{}{},
+		client: &http.Client{
+			Transport: tr,
+			Timeout:   cfg.Timeout,
+			CheckRedirect: func(req *http.Request, via []*http.Request) error {
+				if len(via) > max {
+					return fmt.Errorf("fetcher: stopped after %d redirects", max)
+				}
+				return nil
+			},
+		},
+	}
+}
+
+// refusePrivate runs at connect time, after DNS resolution, for every
+// connection including those of redirects.
+func refusePrivate(network, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || isPrivate(ip) {
+		return fmt.Errorf("%w %s", ErrPrivateAddress, host)
+	}
+	return nil
+}
+
+var cgnat = &net.IPNet{IP: net.IPv4(100, 64, 0, 0), Mask: net.CIDRMask(10, 32)}
+
+func isPrivate(ip net.IP) bool {
+	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() || cgnat.Contains(ip)
+}
+
+func (f *Fetcher) hostSlot(host string) chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.hosts[host]
+	if !ok {
+		s = make(chan struct{}, f.cfg.PerHostConcurrency)
+		f.hosts[host] = s
+	}
+	return s
+}
+
+// Fetch fetches and parses the feed at rawURL, sending v as conditional
+// validators. A 304 is a Result with NotModified set.
+func (f *Fetcher) Fetch(ctx context.Context, rawURL string, v Validators) (*Result, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Errorf("fetcher: invalid feed URL %q", rawURL)
+	}
+	slot := f.hostSlot(u.Host)
+	select {
+	case slot <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-slot }()
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetcher: %w", err)
+	}
+	req.Header.Set("User-Agent", f.cfg.UserAgent)
+	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5")
+	if v.ETag != "" {
+		req.Header.Set("If-None-Match", v.ETag)
+	}
+	if v.LastModified != "" {
+		req.Header.Set("If-Modified-Since", v.LastModified)
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetcher: GET %s: %w", u.Redacted(), err)
+	}
+	defer resp.Body.Close()
+	res := &Result{StatusCode: resp.StatusCode}
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		res.NotModified = true
+		res.Validators = v
+		return res, nil
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return nil, &HTTPError{StatusCode: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, f.cfg.MaxBodyBytes+1))
+	res.Bytes = int64(len(body))
+	if err != nil {
+		return nil, fmt.Errorf("fetcher: reading %s: %w", u.Redacted(), err)
+	}
+	if int64(len(body)) > f.cfg.MaxBodyBytes {
+		return nil, fmt.Errorf("%w (%d bytes)", ErrTooLarge, f.cfg.MaxBodyBytes)
+	}
+	feed, err := Parse(body, resp.Header.Get("Content-Type"))
+	if err != nil {
+		return nil, err
+	}
+	res.Validators = Validators{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
+	res.FeedLanguage = feed.Language
+	res.Items = normalise(feed)
+	return res, nil
+}
+
+// ParseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// Parse decodes a feed document. contentType is the HTTP Content-Type, whose
+// charset is used only when the document declares no encoding itself.
+func Parse(body []byte, contentType string) (*gofeed.Feed, error) {
+	doc, err := toParseable(body, contentType)
+	if err != nil {
+		return nil, err
+	}
+	feed, err := gofeed.NewParser().Parse(bytes.NewReader(doc))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrParse, err)
+	}
+	return feed, nil
+}

@@ -1,0 +1,184 @@
+package index
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/tensionwatch/tensionwatch/pkg/events"
+)
+
+var t0 = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+
+func ev(i int, typ, region string, at time.Time) events.Event {
+	return events.Event{
+		ID:        events.ID(fmt.Sprintf("guid-%d", i), ""),
+		Source:    events.Source{FeedID: "f", Outlet: "O", Kind: events.KindNews, Credibility: 1},
+		Title:     fmt.Sprintf("event %d", i),
+		Link:      fmt.Sprintf("https://x/%d", i),
+		Published: at, Fetched: at,
+		Classification: events.Classification{Relevant: true, Type: typ, Region: region, Confidence: 1},
+	}
+}
+
+func TestDecayHalvesAtHalfLife(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	ix := New(tx)
+	e := ev(1, "military_exercise", "taiwan_strait", t0)
+	hl := tx.TypeByID("military_exercise").HalfLife
+	s0, s1 := ix.Score(e, t0), ix.Score(e, t0.Add(hl))
+	if math.Abs(s1-s0/2) > 1e-9 || s0 != tx.TypeByID("military_exercise").Weight {
+		t.Fatalf("score at 0 = %v, at half-life = %v", s0, s1)
+	}
+	if ix.Score(e, t0.Add(-time.Hour)) != s0 {
+		t.Error("an event in the future must count as age 0")
+	}
+}
+
+func TestDeescalationIsCapped(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	ix := New(tx)
+	ix.Add(ev(1, "military_exercise", "taiwan_strait", t0))
+	for i := 2; i < 20; i++ {
+		ix.Add(ev(i, "diplomatic_engagement", "taiwan_strait", t0))
+	}
+	s := ix.Snapshot(t0, 3)
+	esc := tx.TypeByID("military_exercise").Weight
+	wantRaw := esc * (1 - tx.Index.MaxDeescalation)
+	if got := s.Regions["taiwan_strait"].Raw; math.Abs(got-wantRaw) > 1e-3 {
+		t.Fatalf("raw = %v, want %v: talks may cancel only part of the escalation", got, wantRaw)
+	}
+	if s.Gauge.Value <= 0 {
+		t.Fatal("talks erased the gauge")
+	}
+}
+
+func TestDuplicatesAndIrrelevantIgnored(t *testing.T) {
+	ix := New(events.DefaultTaxonomy())
+	e := ev(1, "weapons_test", "korean_peninsula", t0)
+	if !ix.Add(e) || ix.Add(e) {
+		t.Fatal("first Add must be new, the second a duplicate")
+	}
+	irr := ev(2, "", "", t0)
+	irr.Classification.Relevant = false
+	unknown := ev(3, "no_such_type", "taiwan_strait", t0)
+	if ix.Add(irr) || ix.Add(unknown) || ix.Len() != 1 {
+		t.Fatal("irrelevant or unknown-type events were added")
+	}
+}
+
+func TestAllRegionsAndSectionsPresentFromStart(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	s := New(tx).Snapshot(t0, 5)
+	if len(s.Regions) != len(tx.Regions) || len(s.Categories) != len(tx.Sections) {
+		t.Fatalf("regions %d, categories %d", len(s.Regions), len(s.Categories))
+	}
+	if s.Gauge.Value != 0 || s.Gauge.Band != "calm" || s.MethodologyVersion != tx.Version {
+		t.Fatalf("empty index: %+v", s.Gauge)
+	}
+}
+
+func TestDeterministicWhateverTheOrder(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	types := []string{"military_exercise", "air_incursion", "maritime_patrol", "weapons_test", "diplomatic_engagement", "coercive_statement"}
+	regions := []string{"taiwan_strait", "east_china_sea", "south_china_sea", "korean_peninsula"}
+	var evs []events.Event
+	for i := range 300 {
+		e := ev(i, types[i%len(types)], regions[i%len(regions)], t0.Add(time.Duration(i)*7*time.Minute))
+		e.Source.Credibility = 0.5 + float64(i%5)/10
+		e.Classification.Confidence = 0.6 + float64(i%4)/10
+		e.Classification.Magnitude.Aircraft = i % 40
+		evs = append(evs, e)
+	}
+	now := t0.Add(48 * time.Hour)
+	a, b := New(tx), New(tx)
+	for _, e := range evs {
+		a.Add(e)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	r.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
+	for _, e := range evs {
+		b.Add(e)
+		b.Add(e) // at-least-once delivery
+	}
+	ja, _ := json.Marshal(a.Snapshot(now, 5))
+	jb, _ := json.Marshal(b.Snapshot(now, 5))
+	if string(ja) != string(jb) {
+		t.Fatal("the same events in another order gave other numbers")
+	}
+}
+
+func TestBandsAndMagnitude(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	ix := New(tx)
+	small := ev(1, "air_incursion", "taiwan_strait", t0)
+	big := ev(2, "air_incursion", "taiwan_strait", t0)
+	big.Classification.Magnitude = events.Magnitude{Aircraft: 71, Ships: 9, LiveFire: true}
+	if r := ix.Score(big, t0) / ix.Score(small, t0); r <= 2 || r > tx.Index.MagnitudeCap {
+		t.Fatalf("71 aircraft, 9 ships and live fire weigh %v× a plain incursion", r)
+	}
+	for i := range 30 {
+		e := ev(100+i, "military_exercise", "taiwan_strait", t0)
+		e.Classification.Magnitude.Aircraft = 70
+		ix.Add(e)
+	}
+	if s := ix.Snapshot(t0, 1); s.Regions["taiwan_strait"].Band != "severe" || len(s.Regions["taiwan_strait"].Top) != 1 {
+		t.Fatalf("30 large drills: %+v", s.Regions["taiwan_strait"])
+	}
+}
+
+func TestPruneKeepsDuplicatesOut(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	ix := New(tx)
+	e := ev(1, "military_exercise", "taiwan_strait", t0)
+	ix.Add(e)
+	if n := ix.Prune(t0.Add(tx.Index.Window + time.Hour)); n != 1 || ix.Len() != 0 {
+		t.Fatalf("pruned %d, holding %d", n, ix.Len())
+	}
+	if ix.Add(e) {
+		t.Fatal("a pruned event came back as new")
+	}
+}
+
+func TestEventsQuery(t *testing.T) {
+	ix := New(events.DefaultTaxonomy())
+	for i := range 10 {
+		region := "taiwan_strait"
+		if i%2 == 1 {
+			region = "korean_peninsula"
+		}
+		ix.Add(ev(i, "military_exercise", region, t0.Add(time.Duration(i)*time.Hour)))
+	}
+	got := ix.Events(Query{Region: "taiwan_strait", Since: t0.Add(3 * time.Hour), Limit: 2})
+	if len(got) != 2 || got[0].Title != "event 8" || got[1].Title != "event 6" {
+		t.Fatalf("got %v", got)
+	}
+}
+
+func benchIndex(n int) *Index {
+	ix := New(events.DefaultTaxonomy())
+	for i := range n {
+		ix.Add(ev(i, "military_exercise", "taiwan_strait", t0.Add(time.Duration(i)*time.Second)))
+	}
+	return ix
+}
+
+func BenchmarkAdd(b *testing.B) {
+	ix := New(events.DefaultTaxonomy())
+	i := 0
+	for b.Loop() {
+		ix.Add(ev(i, "military_exercise", "taiwan_strait", t0))
+		i++
+	}
+}
+
+func BenchmarkSnapshot10k(b *testing.B) {
+	ix := benchIndex(10000)
+	now := t0.Add(24 * time.Hour)
+	for b.Loop() {
+		ix.Snapshot(now, 5)
+	}
+}

@@ -1,7 +1,127 @@
 package events
 
-// Rules is the classifier's rule set, kept in the taxonomy file.
-// The classifier work owns this type; see classify.go.
-type Rules struct{}
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
-func (r *Rules) validate(*Taxonomy) error { return nil }
+// Rules is the classifier's rule set, kept in the taxonomy file under
+// `rules:` so that analysts edit it without Go. Terms are matched as whole
+// words, case-insensitively, with English plurals and possessives folded
+// ("drills", "China's"); Chinese, Japanese and Korean terms match inside
+// running text. See the README's "Classifier rules" section.
+type Rules struct {
+	// Contexts are named word lists that ambiguous triggers require
+	// somewhere in the same item (title or summary).
+	Contexts map[string][]string `yaml:"contexts"`
+	// Anchors are East Asian actors and places; an item mentions one or it
+	// is not relevant.
+	Anchors []string `yaml:"anchors"`
+	// Offtopic marks other theatres. When a title names more of them than
+	// of the anchors, the item is not relevant.
+	Offtopic []string `yaml:"offtopic"`
+	// Exclusions are phrases of non-military senses ("fire drill", "product
+	// launch"); a trigger inside one does not count.
+	Exclusions []string `yaml:"exclusions"`
+	// Triggers lists, per type, groups of terms that signal it.
+	Triggers map[string][]TermGroup `yaml:"triggers"`
+	// BackgroundMarkers are words after which a title's triggers describe
+	// the background of the news ("drills after a visit") and count for
+	// BackgroundDiscount of their weight.
+	BackgroundMarkers []string `yaml:"background_markers"`
+	// Priority breaks ties between types, most escalatory first.
+	Priority []string `yaml:"priority"`
+	// Regions lists, per region, groups of place and actor terms.
+	Regions map[string][]TermGroup `yaml:"regions"`
+	// DefaultRegion is used when no region term matches.
+	DefaultRegion string `yaml:"default_region"`
+	// Units maps magnitude units (aircraft, ships, missiles) to the words
+	// that count them ("71 warplanes", "艦艇5隻").
+	Units map[string][]string `yaml:"units"`
+	// LiveFire lists the terms that mark live fire.
+	LiveFire []string `yaml:"live_fire"`
+}
+
+// TermGroup is a list of terms sharing a weight and a context requirement.
+type TermGroup struct {
+	Terms []string `yaml:"terms"`
+	// Weight multiplies the group's matches (default 1).
+	Weight float64 `yaml:"weight"`
+	// Needs names contexts (keys of Rules.Contexts); when set, a match
+	// counts only if a term of at least one of them occurs in the item.
+	Needs []string `yaml:"needs"`
+}
+
+var unitIDs = map[string]bool{"aircraft": true, "ships": true, "missiles": true}
+
+func (r *Rules) validate(t *Taxonomy) error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("rules: "+format, args...)) }
+	if len(r.Triggers) == 0 {
+		return nil // a taxonomy without rules classifies nothing as relevant
+	}
+	if len(r.Anchors) == 0 {
+		bad("anchors: empty; nothing could be relevant")
+	}
+	for ty, groups := range r.Triggers {
+		if t.TypeByID(ty) == nil {
+			bad("triggers: unknown type %q", ty)
+		}
+		r.checkGroups("triggers."+ty, groups, bad)
+	}
+	for _, ty := range t.Types {
+		if len(r.Triggers[ty.ID]) == 0 {
+			bad("triggers: type %q has no triggers", ty.ID)
+		}
+	}
+	seen := map[string]bool{}
+	for _, ty := range r.Priority {
+		if t.TypeByID(ty) == nil {
+			bad("priority: unknown type %q", ty)
+		}
+		if seen[ty] {
+			bad("priority: %q listed twice", ty)
+		}
+		seen[ty] = true
+	}
+	if len(seen) != len(t.Types) {
+		bad("priority: lists %d of the %d types; list every type once", len(seen), len(t.Types))
+	}
+	for reg, groups := range r.Regions {
+		if t.RegionByID(reg) == nil {
+			bad("regions: unknown region %q", reg)
+		}
+		r.checkGroups("regions."+reg, groups, bad)
+	}
+	if t.RegionByID(r.DefaultRegion) == nil {
+		bad("default_region: unknown region %q", r.DefaultRegion)
+	}
+	for u := range r.Units {
+		if !unitIDs[u] {
+			bad("units: unknown unit %q (want aircraft, ships or missiles)", u)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Rules) checkGroups(where string, groups []TermGroup, bad func(string, ...any)) {
+	for i, g := range groups {
+		if len(g.Terms) == 0 {
+			bad("%s[%d]: no terms", where, i)
+		}
+		if g.Weight < 0 {
+			bad("%s[%d]: negative weight", where, i)
+		}
+		for _, n := range g.Needs {
+			if _, ok := r.Contexts[n]; !ok {
+				bad("%s[%d]: needs unknown context %q", where, i, n)
+			}
+		}
+		for _, term := range g.Terms {
+			if strings.TrimSpace(term) == "" {
+				bad("%s[%d]: empty term", where, i)
+			}
+		}
+	}
+}

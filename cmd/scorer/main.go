@@ -1,0 +1,96 @@
+// Command scorer reads every partition of the events topic, keeps the decaying
+// tension index and serves it as Prometheus metrics and a JSON API.
+//
+//	scorer run --kafka.brokers host:9092 [--web.listen-address :8080]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/tensionwatch/tensionwatch/internal/app"
+)
+
+const usage = `Usage: scorer <command> [flags]
+
+Commands:
+  run   consume the events topic and serve the index (/metrics, /api/v1/index, /api/v1/events)
+
+Run "scorer run --help" for its flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "run":
+		err = runScorer(ctx, args[1:], stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "scorer: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "scorer: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func runScorer(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("scorer run", flag.ContinueOnError)
+	app.Usage(fs, stderr, "scorer run --kafka.brokers HOST:PORT[,...] [flags]",
+		"Reads every partition of the events topic (each replica computes the whole gauge),\n"+
+			"replaying on start the window the index needs (index.window of the taxonomy),\n"+
+			"drops duplicate event IDs, and serves the index.")
+	listen := fs.String("web.listen-address", ":8080", "address for /metrics, /api/v1/*, /healthz and /readyz")
+	var (
+		lc app.LogConfig
+		kc app.KafkaConfig
+		tc app.TaxonomyConfig
+	)
+	lc.RegisterFlags(fs)
+	kc.RegisterFlags(fs, "localhost:9092", "comma-separated Kafka bootstrap brokers")
+	tc.RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := lc.Logger(stderr)
+	if err != nil {
+		return err
+	}
+	tx, _, err := tc.Load()
+	if err != nil {
+		return err
+	}
+	bc := kc.Bus(kc.BrokerList())
+	if err := bc.Validate(); err != nil {
+		return err
+	}
+	ln, err := app.Listen(*listen)
+	if err != nil {
+		return err
+	}
+	return app.RunScorerService(ctx, app.ScorerServiceOptions{Bus: bc, Taxonomy: tx, Listener: ln, Log: log})
+}

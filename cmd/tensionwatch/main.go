@@ -1,0 +1,137 @@
+// Command tensionwatch runs the whole pipeline in one process: an embedded
+// Kafka-protocol broker (unless --kafka.brokers names a real cluster), the
+// collector polling the feeds, and the scorer serving the gauge.
+//
+//	go run ./cmd/tensionwatch
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/tensionwatch/tensionwatch/deploy"
+	"github.com/tensionwatch/tensionwatch/internal/app"
+	"github.com/tensionwatch/tensionwatch/internal/bus"
+	"github.com/tensionwatch/tensionwatch/internal/feedlist"
+	"github.com/tensionwatch/tensionwatch/internal/scorer"
+	"github.com/tensionwatch/tensionwatch/internal/version"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stderr, nil)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: started, if not nil, receives the
+// scorer's listen address once it serves (tests use it).
+func run(ctx context.Context, args []string, stderr io.Writer, started func(addr string)) int {
+	fs := flag.NewFlagSet("tensionwatch", flag.ContinueOnError)
+	app.Usage(fs, stderr, "tensionwatch [flags]",
+		"Runs the whole tension gauge in one process: the collector polls the feeds, an embedded\n"+
+			"Kafka-protocol broker (kept under --data.dir) carries the events, and the scorer serves\n"+
+			"the gauge at --web.listen-address: /metrics, /api/v1/index, /api/v1/events, /healthz, /readyz.\n"+
+			"With no flags it polls the curated East Asia feed list built in from deploy/feeds.yaml.\n"+
+			"Give --kafka.brokers to use a real Kafka cluster instead of the embedded broker.")
+	var (
+		feedsFile   = fs.String("feeds.file", "", "feeds file (YAML); empty uses the built-in deploy/feeds.yaml")
+		listen      = fs.String("web.listen-address", ":8080", "address for the gauge's HTTP endpoints")
+		dataDir     = fs.String("data.dir", "./data", "directory for the embedded broker's log and the collector's state")
+		kafkaListen = fs.Int("kafka.embedded-port", 0, "port of the embedded broker on 127.0.0.1 (0 picks a free one); ignored with --kafka.brokers")
+		lc          app.LogConfig
+		kc          app.KafkaConfig
+		tc          app.TaxonomyConfig
+		fc          app.FetchConfig
+	)
+	kc.RegisterFlags(fs, "", "comma-separated brokers of a real Kafka cluster; empty runs the embedded broker")
+	lc.RegisterFlags(fs)
+	tc.RegisterFlags(fs)
+	fc.RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if err := runE(ctx, *feedsFile, *listen, *dataDir, *kafkaListen, lc, kc, tc, fc, stderr, started); err != nil {
+		fmt.Fprintf(stderr, "tensionwatch: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func runE(ctx context.Context, feedsFile, listen, dataDir string, kafkaPort int,
+	lc app.LogConfig, kc app.KafkaConfig, tc app.TaxonomyConfig, fc app.FetchConfig,
+	stderr io.Writer, started func(string)) error {
+	log, err := lc.Logger(stderr)
+	if err != nil {
+		return err
+	}
+	var feeds *feedlist.List
+	if feedsFile == "" {
+		feeds, err = feedlist.Parse(deploy.DefaultFeeds, "deploy/feeds.yaml (built in)")
+		feedsFile = "deploy/feeds.yaml (built in)"
+	} else {
+		feeds, err = feedlist.Load(feedsFile)
+	}
+	if err != nil {
+		return err
+	}
+	tx, clf, err := tc.Load()
+	if err != nil {
+		return err
+	}
+	ln, err := app.Listen(listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+
+	brokers := kc.BrokerList()
+	if len(brokers) == 0 {
+		emb, err := bus.StartEmbedded(bus.EmbeddedConfig{
+			DataDir: filepath.Join(dataDir, "kafka"), Port: kafkaPort,
+			Topic: kc.Topic, Partitions: kc.Partitions,
+		})
+		if err != nil {
+			return err
+		}
+		defer emb.Close()
+		brokers = emb.Addrs()
+		log.Info("embedded Kafka broker started (for a real cluster use --kafka.brokers)", "brokers", brokers, "data_dir", filepath.Join(dataDir, "kafka"))
+	}
+	bc := kc.Bus(brokers)
+	if err := bc.Validate(); err != nil {
+		return err
+	}
+	url := "http://" + displayAddr(ln.Addr().String())
+	log.Info("tensionwatch starting", "version", version.String(), "methodology_version", tx.Version,
+		"feeds_file", feedsFile, "feeds", len(feeds.Feeds), "gauge", url+"/api/v1/index", "events", url+"/api/v1/events", "metrics", url+"/metrics")
+	return app.RunScorerService(ctx, app.ScorerServiceOptions{
+		Bus: bc, Taxonomy: tx, Listener: ln, Log: log,
+		Feeds: feeds, Classifier: clf, DataDir: dataDir, Fetch: fc.Fetcher(),
+		Started: func(*scorer.Scorer) {
+			if started != nil {
+				started(ln.Addr().String())
+			}
+		},
+	})
+}
+
+// displayAddr turns ":8080" or "[::]:8080" into "localhost:8080".
+func displayAddr(a string) string {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil || host == "" || host == "::" || host == "0.0.0.0" {
+		return "localhost:" + port
+	}
+	return a
+}

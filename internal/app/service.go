@@ -1,0 +1,85 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/tensionwatch/tensionwatch/internal/bus"
+	"github.com/tensionwatch/tensionwatch/internal/feedlist"
+	"github.com/tensionwatch/tensionwatch/internal/fetcher"
+	"github.com/tensionwatch/tensionwatch/internal/poller"
+	"github.com/tensionwatch/tensionwatch/internal/scorer"
+	"github.com/tensionwatch/tensionwatch/internal/version"
+	"github.com/tensionwatch/tensionwatch/pkg/events"
+)
+
+// ScorerServiceOptions configures a scorer, optionally with a collector in
+// the same process (as in the tensionwatch binary).
+type ScorerServiceOptions struct {
+	Bus      bus.Config
+	Taxonomy *events.Taxonomy
+	Listener net.Listener
+	Log      *slog.Logger
+
+	// Collector, when Feeds is not nil, also runs in this process and its
+	// metrics are served on the same /metrics.
+	Feeds      *feedlist.List
+	Classifier *events.Classifier
+	DataDir    string
+	Fetch      fetcher.Config
+	Poll       poller.Config
+
+	// Wrap, if set, wraps the HTTP handler (the tensionwatch binary adds
+	// its own routes this way).
+	Wrap func(http.Handler) http.Handler
+	// Started, if set, is called with the scorer once it is serving.
+	Started func(*scorer.Scorer)
+}
+
+// RunScorerService runs until ctx is done, then shuts down in order: stop
+// polling and flush the producer, stop consuming, stop serving HTTP.
+func RunScorerService(ctx context.Context, o ScorerServiceOptions) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sc := scorer.New(scorer.Config{Version: version.String(), Gatherer: reg}, o.Taxonomy, reg, o.Log)
+	var h http.Handler = sc.Handler()
+	if o.Wrap != nil {
+		h = o.Wrap(h)
+	}
+
+	httpCtx, stopHTTP := context.WithCancel(context.Background())
+	defer stopHTTP()
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- Serve(httpCtx, o.Listener, h, o.Log) }()
+
+	consCtx, stopCons := context.WithCancel(context.Background())
+	defer stopCons()
+	consErr := make(chan error, 1)
+	go func() {
+		consErr <- RunScorerConsumer(consCtx, ConsumeOptions{Bus: o.Bus, Scorer: sc, Window: o.Taxonomy.Index.Window, Log: o.Log})
+	}()
+	if o.Started != nil {
+		o.Started(sc)
+	}
+
+	var colErr error
+	if o.Feeds != nil {
+		colErr = RunCollector(ctx, CollectorOptions{
+			Feeds: o.Feeds, Classifier: o.Classifier, Bus: o.Bus, DataDir: o.DataDir,
+			Fetch: o.Fetch, Poll: o.Poll, Registry: reg, Log: o.Log,
+		})
+	} else {
+		<-ctx.Done()
+	}
+	o.Log.Info("shutting down")
+	stopCons()
+	err := errors.Join(colErr, <-consErr)
+	stopHTTP()
+	return errors.Join(err, <-httpErr)
+}

@@ -54,7 +54,7 @@ func result() *fetcher.Result {
 		{GUID: "a", Link: "https://x/a", Title: "North Korea fires ballistic missile into Sea of Japan", Published: pub},
 		{GUID: "b", Link: "https://x/b", Title: "Ten minutes of exercise a day keeps you fit", Published: pub},
 		{GUID: "a", Link: "https://x/a", Title: "North Korea fires ballistic missile into Sea of Japan", Published: pub}, // repeated in the feed
-		{GUID: "", Link: "https://x/c", Title: "Chinese warships hold live-fire drills near Taiwan"},                    // no date
+		{GUID: "", Link: "https://x/c", Title: "Chinese warships hold live-fire drills near Taiwan"},                     // no date
 	}}
 }
 

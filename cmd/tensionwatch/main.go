@@ -116,7 +116,7 @@ func runE(ctx context.Context, feedsFile, listen, dataDir string, kafkaPort int,
 	url := "http://" + displayAddr(ln.Addr().String())
 	log.Info("tensionwatch starting", "version", version.String(), "methodology_version", tx.Version,
 		"feeds_file", feedsFile, "feeds", len(feeds.Feeds), "gauge", url+"/api/v1/index", "events", url+"/api/v1/events", "metrics", url+"/metrics")
-	return app.RunScorerService(ctx, app.ScorerServiceOptions{
+	err = app.RunScorerService(ctx, app.ScorerServiceOptions{
 		Bus: bc, Taxonomy: tx, Listener: ln, Log: log,
 		Feeds: feeds, Classifier: clf, DataDir: dataDir, Fetch: fc.Fetcher(),
 		Started: func(*scorer.Scorer) {
@@ -125,6 +125,8 @@ func runE(ctx context.Context, feedsFile, listen, dataDir string, kafkaPort int,
 			}
 		},
 	})
+	log.Info("tensionwatch stopped")
+	return err
 }
 
 // displayAddr turns ":8080" or "[::]:8080" into "localhost:8080".

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"flag"
 	"fmt"
 	"net/http"
@@ -93,7 +95,7 @@ func fetchToMetrics(b *testing.B, items int) (p50, p99, maxd time.Duration) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	quiet := testLogger(b)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	col := start(func(ctx context.Context) error {
 		return app.RunCollector(ctx, app.CollectorOptions{
 			Feeds: feeds, Classifier: clf, Bus: bc, DataDir: dir,

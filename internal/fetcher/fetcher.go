@@ -193,6 +193,10 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, v Validators) (*Resu
 	}
 	resp, err := f.client.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text repeats the URL
+		}
 		return nil, fmt.Errorf("fetcher: GET %s: %w", u.Redacted(), err)
 	}
 	defer resp.Body.Close()

@@ -29,22 +29,30 @@ type devLabel struct {
 
 func readJSONL[T any](t testing.TB, path string) []T {
 	t.Helper()
-	f, err := os.Open(path)
+	out, err := readJSONLMaybe[T](path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+func readJSONLMaybe[T any](path string) ([]T, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	var out []T
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
+	for n := 1; sc.Scan(); n++ {
 		var v T
 		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-			t.Fatalf("%s: %v", path, err)
+			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
 		}
 		out = append(out, v)
 	}
-	return out
+	return out, sc.Err()
 }
 
 // Evaluation holds the figures of one labelled set.

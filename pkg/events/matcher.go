@@ -59,6 +59,11 @@ func (m *matcher) add(term string, l label) bool {
 		m.byKey[key] = p
 		m.first[norms[0]] = append(m.first[norms[0]], p)
 	}
+	for _, have := range p.labels {
+		if have.kind == l.kind && have.id == l.id {
+			return true // "suspend" and "suspends" fold to one phrase
+		}
+	}
 	p.labels = append(p.labels, l)
 	return true
 }

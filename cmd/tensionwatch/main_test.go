@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestRunsTheWholePipelineInOneProcess runs the binary's own run() with the
+// embedded broker against an httptest feed, and stops it with its context.
+func TestRunsTheWholePipelineInOneProcess(t *testing.T) {
+	feed, err := os.ReadFile("../../testdata/feeds/asia-security.rss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(feed) }))
+	defer srv.Close()
+	dir := t.TempDir()
+	feeds := filepath.Join(dir, "feeds.yaml")
+	os.WriteFile(feeds, []byte(fmt.Sprintf("allow_private_addresses: true\nfeeds:\n  - {id: desk, url: %q, source: Desk, kind: news, credibility: 0.8, interval: 1m}\n", srv.URL)), 0o600)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	var logs syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--feeds.file", feeds, "--data.dir", filepath.Join(dir, "data"), "--web.listen-address", "127.0.0.1:0", "--log.format", "json"},
+			&logs, func(a string) { addrc <- a })
+	}()
+	var base string
+	select {
+	case a := <-addrc:
+		base = "http://" + a
+	case code := <-done:
+		t.Fatalf("exited with %d: %s", code, logs.String())
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var idx struct {
+			Gauge struct{ Value float64 } `json:"gauge"`
+		}
+		resp, err := http.Get(base + "/api/v1/index")
+		if err == nil {
+			json.NewDecoder(resp.Body).Decode(&idx)
+			resp.Body.Close()
+		}
+		if idx.Gauge.Value > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gauge still 0 after 30s; logs:\n%s", logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit code %d after a clean stop", code)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("did not stop within 20s of its context ending")
+	}
+	out := logs.String()
+	for _, want := range []string{`"msg":"tensionwatch starting"`, `"gauge":"` + base + `/api/v1/index"`, `"msg":"tensionwatch stopped"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("logs lack %s", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "kafka")); err != nil {
+		t.Errorf("the embedded broker kept nothing under --data.dir: %v", err)
+	}
+}
+
+func TestHelpAndBadConfig(t *testing.T) {
+	var out syncBuffer
+	if code := run(context.Background(), []string{"--help"}, &out, nil); code != 0 || !strings.Contains(out.String(), "--kafka.brokers") {
+		t.Fatalf("--help: code %d, output:\n%s", code, out.String())
+	}
+	bad := filepath.Join(t.TempDir(), "feeds.yaml")
+	os.WriteFile(bad, []byte("feeds:\n  - {id: a, url: \"https://x/\", source: S, kind: blog}\n"), 0o600)
+	out = syncBuffer{}
+	if code := run(context.Background(), []string{"--feeds.file", bad}, &out, nil); code != 1 || !strings.Contains(out.String(), bad+":2:") {
+		t.Fatalf("bad feeds file: code %d, output:\n%s", code, out.String())
+	}
+	out = syncBuffer{}
+	if code := run(context.Background(), []string{"--log.level", "loud"}, &out, nil); code != 1 || !strings.Contains(out.String(), "--log.level") {
+		t.Fatalf("bad log level: code %d, output:\n%s", code, out.String())
+	}
+}

@@ -1,0 +1,137 @@
+package events
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+type golden struct {
+	Title    string `json:"title"`
+	Summary  string `json:"summary"`
+	Relevant bool   `json:"relevant"`
+	Type     string `json:"type"`
+	Region   string `json:"region"`
+}
+
+func newClassifier(t testing.TB) *Classifier {
+	t.Helper()
+	c, err := NewClassifier(DefaultTaxonomy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestGolden covers every type, every region, the hard negatives and each
+// language with short headlines of our own (testdata/golden.jsonl).
+func TestGolden(t *testing.T) {
+	c := newClassifier(t)
+	types, regions := map[string]bool{}, map[string]bool{}
+	for _, g := range readJSONL[golden](t, "testdata/golden.jsonl") {
+		got := c.Classify(g.Title, g.Summary)
+		if got.Relevant != g.Relevant || got.Type != g.Type || got.Region != g.Region {
+			t.Errorf("%q:\n got  relevant=%v type=%q region=%q\n want relevant=%v type=%q region=%q\n evidence %+v",
+				g.Title, got.Relevant, got.Type, got.Region, g.Relevant, g.Type, g.Region, got.Evidence)
+		}
+		types[g.Type], regions[g.Region] = true, true
+	}
+	tx := DefaultTaxonomy()
+	for _, ty := range tx.Types {
+		if !types[ty.ID] {
+			t.Errorf("no golden case for type %s", ty.ID)
+		}
+	}
+	for _, r := range tx.Regions {
+		if !regions[r.ID] {
+			t.Errorf("no golden case for region %s", r.ID)
+		}
+	}
+}
+
+func TestEvidenceAndMagnitude(t *testing.T) {
+	c := newClassifier(t)
+	title := "China sends 71 warplanes and nine warships toward Taiwan in live-fire drills"
+	got := c.Classify(title, "艦艇5隻と共機30架")
+	if got.Magnitude.Aircraft != 71 || got.Magnitude.Ships != 9 || !got.Magnitude.LiveFire {
+		t.Errorf("magnitude %+v", got.Magnitude)
+	}
+	if got.Confidence <= 0.5 || got.Confidence > 1 {
+		t.Errorf("confidence %v", got.Confidence)
+	}
+	for _, e := range got.Evidence {
+		text := title
+		if e.Field == "summary" {
+			text = "艦艇5隻と共機30架"
+		}
+		if text[e.Start:e.End] != e.Match {
+			t.Errorf("evidence %+v does not slice its field", e)
+		}
+	}
+	cjk := c.Classify("共機30架次擾台", "")
+	if cjk.Magnitude.Aircraft != 30 {
+		t.Errorf("CJK magnitude %+v", cjk.Magnitude)
+	}
+}
+
+func TestAmbiguousTriggersNeedMilitaryContext(t *testing.T) {
+	c := newClassifier(t)
+	for _, s := range []string{"Japan exercise boom as gyms reopen", "China to launch new phone", "Korea patrol boats for fishing"} {
+		if got := c.Classify(s, ""); got.Relevant {
+			t.Errorf("%q classified relevant: %+v", s, got)
+		}
+	}
+	if got := c.Classify("Japan holds exercise with US Navy", ""); !got.Relevant || got.Type != "military_exercise" {
+		t.Errorf("with context: %+v", got)
+	}
+}
+
+func FuzzClassify(f *testing.F) {
+	c := newClassifier(f)
+	for _, s := range []string{"PLA drills near Taiwan", "北朝鮮がミサイル2発", "", "'s's'", "\xff\xfe", strings.Repeat("drill ", 100)} {
+		f.Add(s, s)
+	}
+	f.Fuzz(func(t *testing.T, title, summary string) {
+		got := c.Classify(title, summary)
+		for _, e := range got.Evidence {
+			text := title
+			if e.Field == "summary" {
+				text = summary
+			}
+			if e.Start < 0 || e.End > len(text) || e.Start >= e.End || text[e.Start:e.End] != e.Match {
+				t.Fatalf("evidence %+v out of %q", e, text)
+			}
+		}
+		if got.Relevant && (got.Type == "" || got.Region == "") {
+			t.Fatalf("relevant without type/region: %+v", got)
+		}
+		if got.Confidence < 0 || got.Confidence > 1 {
+			t.Fatalf("confidence %v", got.Confidence)
+		}
+		_ = utf8.ValidString(title)
+	})
+}
+
+// BenchmarkClassify classifies the dev headlines (or the golden ones when
+// ../shared is absent) and reports items per second.
+func BenchmarkClassify(b *testing.B) {
+	c := newClassifier(b)
+	var items [][2]string
+	if dev, err := readJSONLMaybe[devItem](sharedData + "/headlines-dev.jsonl"); err == nil {
+		for _, it := range dev {
+			items = append(items, [2]string{it.Title, it.Summary})
+		}
+	} else {
+		for _, g := range readJSONL[golden](b, "testdata/golden.jsonl") {
+			items = append(items, [2]string{g.Title, g.Summary})
+		}
+	}
+	b.ResetTimer()
+	n := 0
+	for b.Loop() {
+		it := items[n%len(items)]
+		c.Classify(it[0], it[1])
+		n++
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
+}

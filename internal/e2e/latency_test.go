@@ -2,10 +2,10 @@ package e2e
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sort"

@@ -168,6 +168,7 @@ type Contribution struct {
 
 type acc struct {
 	esc, de float64
+	n       int
 	contrib []Contribution
 }
 
@@ -203,18 +204,24 @@ func (ix *Index) Snapshot(now time.Time, topN int) Snapshot {
 		if ix.tx.SectionByID(section) == nil {
 			section = ty.Section
 		}
-		c := Contribution{
-			EventID: e.ID, Title: e.Title, Link: e.Link, Outlet: e.Source.Outlet,
-			Type: e.Classification.Type, Region: e.Classification.Region,
-			Published: e.Published, Score: round(s, 4), Deescalatory: ty.Deescalatory,
+		var c Contribution
+		if topN > 0 {
+			c = Contribution{
+				EventID: e.ID, Title: e.Title, Link: e.Link, Outlet: e.Source.Outlet,
+				Type: e.Classification.Type, Region: e.Classification.Region,
+				Published: e.Published, Score: round(s, 4), Deescalatory: ty.Deescalatory,
+			}
 		}
-		for _, a := range []*acc{total, regions[e.Classification.Region], cats[section]} {
+		for _, a := range [3]*acc{total, regions[e.Classification.Region], cats[section]} {
 			if ty.Deescalatory {
 				a.de += s
 			} else {
 				a.esc += s
 			}
-			a.contrib = append(a.contrib, c)
+			a.n++
+			if topN > 0 {
+				a.contrib = append(a.contrib, c)
+			}
 		}
 	}
 	snap := Snapshot{
@@ -240,7 +247,7 @@ func (ix *Index) number(a *acc, topN int) Number {
 		return a.contrib[i].EventID < a.contrib[j].EventID
 	})
 	top := a.contrib[:min(topN, len(a.contrib))]
-	return Number{Value: round(v, 2), Raw: round(raw, 4), Band: ix.tx.Band(round(v, 2)), Events: len(a.contrib), Top: append([]Contribution{}, top...)}
+	return Number{Value: round(v, 2), Raw: round(raw, 4), Band: ix.tx.Band(round(v, 2)), Events: a.n, Top: append([]Contribution{}, top...)}
 }
 
 // round rounds to d decimals, so that numbers computed from the same events

@@ -307,16 +307,31 @@ func (c *Classifier) Classify(title, summary string) Classification {
 	return cls
 }
 
-// excluded reports whether h lies inside an exclusion phrase.
+// excluded reports whether h lies inside an exclusion phrase that is not
+// itself part of a longer trigger ("fire drill" inside "live-fire drill").
 func excluded(hits []hit, h hit) bool {
 	for _, x := range hits {
-		if x.start > h.start || x.end < h.end {
+		if x.start > h.start || x.end < h.end || !hasKind(x, kindExclude) {
 			continue
 		}
-		for _, l := range x.p.labels {
-			if l.kind == kindExclude {
-				return true
+		void := false
+		for _, y := range hits {
+			if y.start <= x.start && y.end >= x.end && y.end-y.start > x.end-x.start && hasKind(y, kindTrigger) {
+				void = true
+				break
 			}
+		}
+		if !void {
+			return true
+		}
+	}
+	return false
+}
+
+func hasKind(h hit, k labelKind) bool {
+	for _, l := range h.p.labels {
+		if l.kind == k {
+			return true
 		}
 	}
 	return false

@@ -60,6 +60,9 @@ func TestEvidenceAndMagnitude(t *testing.T) {
 		t.Errorf("confidence %v", got.Confidence)
 	}
 	for _, e := range got.Evidence {
+		if strings.HasPrefix(e.Rule, "excluded:") {
+			t.Errorf("the exclusion \"fire drill\" fired inside the trigger \"live-fire drills\": %+v", e)
+		}
 		text := title
 		if e.Field == "summary" {
 			text = "艦艇5隻と共機30架"

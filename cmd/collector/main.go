@@ -44,33 +44,11 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
-	var err error
-	switch args[0] {
-	case "run":
-		err = runCollector(ctx, args[1:], stderr)
-	case "classify":
-		err = runClassify(ctx, args[1:], stdin, stdout, stderr)
-	case "check":
-		err = runCheck(args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "collector: unknown command %q\n\n%s", args[0], usage)
-		return 2
-	}
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "collector: %v\n", err)
-		return 1
-	}
-	return 0
+	return app.Dispatch("collector", usage, args, stdout, stderr, map[string]func([]string) error{
+		"run":      func(a []string) error { return runCollector(ctx, a, stderr) },
+		"classify": func(a []string) error { return runClassify(ctx, a, stdin, stdout, stderr) },
+		"check":    func(a []string) error { return runCheck(a, stdout, stderr) },
+	})
 }
 
 func runCollector(ctx context.Context, args []string, stderr io.Writer) error {

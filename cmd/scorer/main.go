@@ -6,9 +6,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -33,29 +31,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
-	var err error
-	switch args[0] {
-	case "run":
-		err = runScorer(ctx, args[1:], stderr)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "scorer: unknown command %q\n\n%s", args[0], usage)
-		return 2
-	}
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "scorer: %v\n", err)
-		return 1
-	}
-	return 0
+	return app.Dispatch("scorer", usage, args, stdout, stderr, map[string]func([]string) error{
+		"run": func(a []string) error { return runScorer(ctx, a, stderr) },
+	})
 }
 
 func runScorer(ctx context.Context, args []string, stderr io.Writer) error {

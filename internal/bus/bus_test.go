@@ -3,7 +3,6 @@ package bus
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,36 +33,16 @@ func startBroker(t testing.TB, cfg EmbeddedConfig) (*Embedded, Config) {
 	return e, Config{Brokers: e.Addrs(), Topic: cfg.Topic}
 }
 
-// collect consumes from since until caught up, and returns what it read.
+// collect reads the topic from since until caught up.
 func collect(t *testing.T, c Config, since time.Time) []kafka.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var (
-		mu  sync.Mutex
-		got []kafka.Message
-	)
-	done := make(chan struct{})
-	go func() {
-		err := ConsumeAll(ctx, c, since, func(m kafka.Message) error {
-			mu.Lock()
-			got = append(got, m)
-			mu.Unlock()
-			return nil
-		}, func() { close(done) }, nil)
-		if err != nil {
-			t.Errorf("ConsumeAll: %v", err)
-		}
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		t.Fatal("never caught up")
+	msgs, err := ReadAll(ctx, c, since)
+	if err != nil {
+		t.Fatal(err)
 	}
-	cancel()
-	mu.Lock()
-	defer mu.Unlock()
-	return got
+	return msgs
 }
 
 func TestProduceAndReplayAllPartitionsByTime(t *testing.T) {

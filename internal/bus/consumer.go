@@ -156,3 +156,25 @@ func offsetsSince(ctx context.Context, c Config, p int, t time.Time) (from, end 
 
 // ErrStopped is returned by a handler to stop ConsumeAll without error.
 var ErrStopped = errors.New("bus: stopped")
+
+// ReadAll returns every message of the topic written at or after since, up
+// to the end each partition had when it was called.
+func ReadAll(ctx context.Context, c Config, since time.Time) ([]kafka.Message, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		out  []kafka.Message
+		done bool
+	)
+	err := ConsumeAll(ctx, c, since, func(m kafka.Message) error {
+		out = append(out, m)
+		return nil
+	}, func() { done = true; cancel() }, nil)
+	if err != nil {
+		return nil, err
+	}
+	if !done {
+		return nil, fmt.Errorf("bus: reading %s: %w", c.Topic, context.Cause(ctx))
+	}
+	return out, nil
+}

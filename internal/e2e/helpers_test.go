@@ -244,26 +244,11 @@ func topicMessages(t testing.TB, bc bus.Config) []kafka.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var (
-		mu  sync.Mutex
-		out []kafka.Message
-	)
-	done := make(chan struct{})
-	go bus.ConsumeAll(ctx, bc, time.Time{}, func(m kafka.Message) error {
-		mu.Lock()
-		out = append(out, m)
-		mu.Unlock()
-		return nil
-	}, func() { close(done) }, nil)
-	select {
-	case <-done:
-	case <-ctx.Done():
-		t.Fatal("reading the topic never caught up")
+	msgs, err := bus.ReadAll(ctx, bc, time.Time{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	cancel()
-	mu.Lock()
-	defer mu.Unlock()
-	return out
+	return msgs
 }
 
 func httpGet(url string) (int, error) {

@@ -4,22 +4,27 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
 	"sync"
 )
 
 // Classifier classifies items by the rules of a taxonomy. It compiles the
 // rules once; Classify is safe for concurrent use.
 type Classifier struct {
-	tx       *Taxonomy
-	m        *matcher
-	priority map[string]int
-	pool     sync.Pool
+	tx        *Taxonomy
+	m         *matcher
+	types     []string // index → type id, in priority order
+	regions   []string // index → region id
+	contexts  []string // index → context name
+	units     []string // index → unit
+	defRegion int
+	// precomputed evidence rule names
+	typeRule, exclRule, regionRule, ctxRule, unitRule []string
+	pool                                              sync.Pool
 }
 
-// Field weights: a match in the title says more than one in the summary.
+// Field weights and scoring constants.
 const (
-	titleWeight   = 3.0
+	titleWeight   = 3.0 // a match in the title says more than one in the summary
 	summaryWeight = 1.0
 	maxEvidence   = 40
 	// backgroundDiscount weighs a title trigger after a background marker.
@@ -34,16 +39,55 @@ const (
 // NewClassifier compiles the taxonomy's rules into one multi-pattern matcher.
 func NewClassifier(tx *Taxonomy) (*Classifier, error) {
 	r := tx.Rules
-	m := newMatcher()
+	c := &Classifier{tx: tx, m: newMatcher()}
+	// Types in priority order, so that a lower index wins a tie.
+	c.types = append(c.types, r.Priority...)
+	for _, ty := range tx.Types {
+		if indexOf(c.types, ty.ID) < 0 {
+			c.types = append(c.types, ty.ID)
+		}
+	}
+	for _, reg := range tx.Regions {
+		c.regions = append(c.regions, reg.ID)
+	}
+	c.defRegion = max(0, indexOf(c.regions, r.DefaultRegion))
+	c.contexts = sortedKeys(r.Contexts)
+	if len(c.contexts) > 64 {
+		return nil, fmt.Errorf("events: rules: %d contexts; at most 64", len(c.contexts))
+	}
+	c.units = []string{"aircraft", "ships", "missiles"}
+	for _, ty := range c.types {
+		c.typeRule = append(c.typeRule, "type:"+ty)
+		c.exclRule = append(c.exclRule, "excluded:"+ty)
+	}
+	for _, reg := range c.regions {
+		c.regionRule = append(c.regionRule, "region:"+reg)
+	}
+	for _, ctx := range c.contexts {
+		c.ctxRule = append(c.ctxRule, "context:"+ctx)
+	}
+	for _, u := range c.units {
+		c.unitRule = append(c.unitRule, "magnitude:"+u)
+	}
+
 	var bad []string
 	add := func(term string, l label) {
-		if !m.add(term, l) {
+		if !c.m.add(term, l) {
 			bad = append(bad, term)
 		}
 	}
-	for name, terms := range r.Contexts {
-		for _, t := range terms {
-			add(t, label{kind: kindContext, id: name})
+	needs := func(names []string) uint64 {
+		var b uint64
+		for _, n := range names {
+			if i := indexOf(c.contexts, n); i >= 0 {
+				b |= 1 << i
+			}
+		}
+		return b
+	}
+	for i, name := range c.contexts {
+		for _, t := range r.Contexts[name] {
+			add(t, label{kind: kindContext, idx: i})
 		}
 	}
 	for _, t := range r.Anchors {
@@ -55,40 +99,64 @@ func NewClassifier(tx *Taxonomy) (*Classifier, error) {
 	for _, t := range r.Exclusions {
 		add(t, label{kind: kindExclude})
 	}
-	for ty, groups := range r.Triggers {
-		for _, g := range groups {
+	for _, ty := range sortedKeys(r.Triggers) {
+		for _, g := range r.Triggers[ty] {
 			for _, t := range g.Terms {
-				add(t, label{kind: kindTrigger, id: ty, weight: weightOr1(g.Weight), needs: g.Needs})
+				add(t, label{kind: kindTrigger, idx: indexOf(c.types, ty), weight: weightOr1(g.Weight), needs: needs(g.Needs)})
 			}
 		}
 	}
-	for reg, groups := range r.Regions {
-		for _, g := range groups {
+	for _, reg := range sortedKeys(r.Regions) {
+		for _, g := range r.Regions[reg] {
 			for _, t := range g.Terms {
-				add(t, label{kind: kindRegion, id: reg, weight: weightOr1(g.Weight), needs: g.Needs})
+				add(t, label{kind: kindRegion, idx: indexOf(c.regions, reg), weight: weightOr1(g.Weight), needs: needs(g.Needs)})
 			}
 		}
 	}
-	for unit, terms := range r.Units {
-		for _, t := range terms {
-			add(t, label{kind: kindUnit, id: unit})
+	for i, u := range c.units {
+		for _, t := range r.Units[u] {
+			add(t, label{kind: kindUnit, idx: i})
 		}
-	}
-	for _, t := range r.BackgroundMarkers {
-		add(t, label{kind: kindBackground})
 	}
 	for _, t := range r.LiveFire {
 		add(t, label{kind: kindLiveFire})
 	}
+	for _, t := range r.BackgroundMarkers {
+		add(t, label{kind: kindBackground})
+	}
+	for _, t := range r.NamedExercises {
+		add(t, label{kind: kindNamed})
+	}
+	for w, v := range numberWords {
+		if id, ok := c.m.vocab[w]; ok {
+			c.m.nums[id] = v
+		} else {
+			c.m.nums[c.m.word(w)] = v
+		}
+	}
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("events: rules: terms with no words: %q", bad)
 	}
-	c := &Classifier{tx: tx, m: m, priority: map[string]int{}}
-	for i, ty := range r.Priority {
-		c.priority[ty] = i
-	}
 	c.pool.New = func() any { return &scratch{} }
 	return c, nil
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func weightOr1(w float64) float64 {
@@ -103,135 +171,140 @@ func (c *Classifier) Taxonomy() *Taxonomy { return c.tx }
 
 type scratch struct {
 	toks [2][]token
-	buf  [2][]byte
+	buf  []byte
 	hits [2][]hit
+	// per type and region
+	best, rest []float64
+	inTitle    []bool
+	reg        []float64
+	regFirst   []int
+	ev         []Evidence
+	cost       int
 }
 
-type fieldText struct {
-	name   string
-	text   string
-	weight float64
+func (s *scratch) reset(types, regions int) {
+	s.best = resize(s.best, types)
+	s.rest = resize(s.rest, types)
+	s.inTitle = resize(s.inTitle, types)
+	s.reg = resize(s.reg, regions)
+	s.regFirst = resize(s.regFirst, regions)
+	for i := range s.regFirst {
+		s.regFirst[i] = math.MaxInt
+	}
+	s.ev = s.ev[:0]
+}
+
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	var zero T
+	for i := range s {
+		s[i] = zero
+	}
+	return s
 }
 
 // Classify classifies one item by its title and summary (plain text).
 func (c *Classifier) Classify(title, summary string) Classification {
 	s := c.pool.Get().(*scratch)
 	defer c.pool.Put(s)
-	fields := [2]fieldText{{"title", title, titleWeight}, {"summary", summary, summaryWeight}}
-	for i, f := range fields {
-		s.toks[i], s.buf[i] = tokenize(f.text, s.toks[i], s.buf[i])
-		s.hits[i] = c.m.scan(s.toks[i], s.hits[i][:0])
+	return c.classify(s, title, summary)
+}
+
+func (c *Classifier) classify(s *scratch, title, summary string) Classification {
+	texts := [2]string{title, summary}
+	names := [2]string{"title", "summary"}
+	weights := [2]float64{titleWeight, summaryWeight}
+	s.reset(len(c.types), len(c.regions))
+	s.cost = 0
+	for i, t := range texts {
+		s.toks[i], s.buf = c.m.tokenize(t, s.toks[i], s.buf)
+		s.hits[i] = c.m.scan(s.toks[i], s.hits[i][:0], &s.cost)
 	}
 
 	// Pass 1: what the item mentions.
-	contexts := map[string]bool{}
+	var contexts uint64
 	var anchors, anchorsTitle, offtopicTitle int
-	for i := range fields {
+	background := len(s.toks[0]) // title token index of the first background marker
+	for i := range texts {
 		for _, h := range s.hits[i] {
-			anchor, offtopic := false, false
-			for _, l := range h.p.labels {
-				switch l.kind {
-				case kindContext:
-					contexts[l.id] = true
-				case kindAnchor, kindRegion:
-					anchor = true
-				case kindOfftopic:
-					offtopic = true
+			p := h.p
+			if p.has(kindContext) {
+				for _, l := range p.labels {
+					if l.kind == kindContext {
+						contexts |= 1 << l.idx
+					}
 				}
 			}
-			if anchor {
+			if p.has(kindAnchor) || p.has(kindRegion) {
 				anchors++
 				if i == 0 {
 					anchorsTitle++
 				}
 			}
-			if offtopic && i == 0 {
+			if i == 0 && p.has(kindOfftopic) {
 				offtopicTitle++
 			}
-		}
-	}
-	needsMet := func(needs []string) bool {
-		if len(needs) == 0 {
-			return true
-		}
-		for _, n := range needs {
-			if contexts[n] {
-				return true
-			}
-		}
-		return false
-	}
-
-	// Pass 2: score types and regions; collect evidence.
-	var (
-		ev        []Evidence
-		typeBest  = map[string]float64{}
-		typeRest  = map[string]float64{}
-		typeTitle = map[string]bool{}
-		regScore  = map[string]float64{}
-		regFirst  = map[string]int{}
-		usedCtx   = map[string]bool{}
-		mag       Magnitude
-	)
-	addEv := func(i int, h hit, rule string) {
-		if len(ev) >= maxEvidence {
-			return
-		}
-		t := s.toks[i]
-		a, b := t[h.start].start, t[h.end-1].end
-		ev = append(ev, Evidence{Rule: rule, Field: fields[i].name, Match: fields[i].text[a:b], Start: a, End: b})
-	}
-	background := len(s.toks[0]) // title token index of the first background marker
-	for _, h := range s.hits[0] {
-		for _, l := range h.p.labels {
-			if l.kind == kindBackground && h.start < background {
+			if i == 0 && p.has(kindBackground) && h.start < background {
 				background = h.start
 			}
 		}
 	}
-	for i, f := range fields {
+
+	// Pass 2: score types and regions; collect evidence.
+	var (
+		usedCtx uint64
+		mag     Magnitude
+		anyType bool
+	)
+	addEv := func(i int, h hit, rule string) {
+		if len(s.ev) >= maxEvidence {
+			return
+		}
+		t := s.toks[i]
+		a, b := t[h.start].start, t[h.end-1].end
+		s.ev = append(s.ev, Evidence{Rule: rule, Field: names[i], Match: texts[i][a:b], Start: int(a), End: int(b)})
+	}
+	for i := range texts {
 		hits := s.hits[i]
-		for _, h := range hits {
+		for k, h := range hits {
 			lenBonus := 1 + phraseBonus*float64(h.end-h.start-1)
 			for _, l := range h.p.labels {
 				switch l.kind {
 				case kindTrigger:
-					if excluded(hits, h) {
-						addEv(i, h, "excluded:"+l.id)
+					if c.excluded(hits, k, &s.cost) {
+						addEv(i, h, c.exclRule[l.idx])
 						continue
 					}
-					if !needsMet(l.needs) {
+					if l.needs != 0 && contexts&l.needs == 0 {
 						continue
 					}
-					for _, n := range l.needs {
-						if contexts[n] {
-							usedCtx[n] = true
-						}
-					}
-					sc := f.weight * l.weight * lenBonus
+					usedCtx |= contexts & l.needs
+					sc := weights[i] * l.weight * lenBonus
 					if i == 0 && h.start > background {
 						sc *= backgroundDiscount
 					}
-					if sc > typeBest[l.id] {
-						typeRest[l.id] += typeBest[l.id]
-						typeBest[l.id] = sc
+					if sc > s.best[l.idx] {
+						s.rest[l.idx] += s.best[l.idx]
+						s.best[l.idx] = sc
 					} else {
-						typeRest[l.id] += sc
+						s.rest[l.idx] += sc
 					}
 					if i == 0 {
-						typeTitle[l.id] = true
+						s.inTitle[l.idx] = true
 					}
-					addEv(i, h, "type:"+l.id)
+					anyType = true
+					addEv(i, h, c.typeRule[l.idx])
 				case kindRegion:
-					if !needsMet(l.needs) {
+					if l.needs != 0 && contexts&l.needs == 0 {
 						continue
 					}
 					pos := i*1_000_000 + h.start
-					if _, ok := regFirst[l.id]; !ok || pos < regFirst[l.id] {
-						regFirst[l.id] = pos
-					}
-					regScore[l.id] += f.weight * l.weight * lenBonus
-					addEv(i, h, "region:"+l.id)
+					s.regFirst[l.idx] = min(s.regFirst[l.idx], pos)
+					s.reg[l.idx] += weights[i] * l.weight * lenBonus
+					addEv(i, h, c.regionRule[l.idx])
 				case kindAnchor:
 					addEv(i, h, "anchor")
 				case kindOfftopic:
@@ -239,20 +312,30 @@ func (c *Classifier) Classify(title, summary string) Classification {
 				case kindLiveFire:
 					mag.LiveFire = true
 					addEv(i, h, "magnitude:live_fire")
+				case kindNamed:
+					t := s.toks[i]
+					if name := texts[i][t[h.start].start:t[h.end-1].end]; len(name) > len(mag.Exercise) {
+						mag.Exercise = name // the longest: "Strait Thunder-2025A" over "Strait Thunder"
+					}
+					addEv(i, h, "magnitude:exercise")
 				}
 			}
 		}
-		c.magnitudes(s.toks[i], hits, &mag, func(h hit, unit string) { addEv(i, h, "magnitude:"+unit) })
+		c.magnitudes(s.toks[i], hits, &mag, func(h hit, unit int) { addEv(i, h, c.unitRule[unit]) })
 	}
-	for i := range fields {
-		for _, h := range s.hits[i] {
-			for _, l := range h.p.labels {
-				if l.kind == kindContext && usedCtx[l.id] {
-					addEv(i, h, "context:"+l.id)
+	if usedCtx != 0 {
+		for i := range texts {
+			for _, h := range s.hits[i] {
+				for _, l := range h.p.labels {
+					if l.kind == kindContext && usedCtx&(1<<l.idx) != 0 {
+						addEv(i, h, c.ctxRule[l.idx])
+					}
 				}
 			}
 		}
 	}
+	ev := make([]Evidence, len(s.ev))
+	copy(ev, s.ev)
 	sort.SliceStable(ev, func(a, b int) bool {
 		if ev[a].Field != ev[b].Field {
 			return ev[a].Field == "title"
@@ -261,62 +344,65 @@ func (c *Classifier) Classify(title, summary string) Classification {
 	})
 
 	cls := Classification{Also: []string{}, Evidence: ev, Magnitude: mag}
-	if ev == nil {
-		cls.Evidence = []Evidence{}
-	}
-	if len(typeBest) == 0 || anchors == 0 || offtopicTitle > 0 && offtopicTitle >= anchorsTitle {
+	if !anyType || anchors == 0 || offtopicTitle > 0 && offtopicTitle >= anchorsTitle {
 		return cls
 	}
-	types := make([]string, 0, len(typeBest))
-	for ty := range typeBest {
-		types = append(types, ty)
-	}
-	score := func(ty string) float64 { return typeBest[ty] + restWeight*typeRest[ty] }
-	sort.Slice(types, func(a, b int) bool {
-		sa, sb := score(types[a]), score(types[b])
-		if sa != sb {
-			return sa > sb
+	// Types are indexed in priority order: on equal scores the lower wins.
+	score := func(t int) float64 { return s.best[t] + restWeight*s.rest[t] }
+	order := make([]int, 0, 4)
+	for t := range c.types {
+		if s.best[t] > 0 {
+			order = append(order, t)
 		}
-		return c.priority[types[a]] < c.priority[types[b]]
-	})
+	}
+	sort.SliceStable(order, func(a, b int) bool { return score(order[a]) > score(order[b]) })
+	primary := order[0]
 	cls.Relevant = true
-	cls.Type = types[0]
-	cls.Also = append(cls.Also, types[1:]...)
+	cls.Type = c.types[primary]
+	for _, t := range order[1:] {
+		cls.Also = append(cls.Also, c.types[t])
+	}
 	cls.Section = c.tx.TypeByID(cls.Type).Section
-	cls.Region = c.tx.Rules.DefaultRegion
-	best := 0.0
-	for reg, sc := range regScore {
-		if sc > best || sc == best && regFirst[reg] < regFirst[cls.Region] {
-			best, cls.Region = sc, reg
+	region, best := c.defRegion, 0.0
+	for r, sc := range s.reg {
+		if sc > best || sc == best && sc > 0 && s.regFirst[r] < s.regFirst[region] {
+			best, region = sc, r
 		}
 	}
+	cls.Region = c.regions[region]
 	conf := 0.4
-	if typeTitle[cls.Type] {
+	if s.inTitle[primary] {
 		conf += 0.25
 	}
 	if anchorsTitle > 0 {
 		conf += 0.1
 	}
-	if cls.Region != c.tx.Rules.DefaultRegion {
+	if region != c.defRegion {
 		conf += 0.1
 	}
-	if len(types) == 1 || score(types[0]) >= 1.5*score(types[1]) {
+	if len(order) == 1 || score(order[0]) >= 1.5*score(order[1]) {
 		conf += 0.1
 	}
 	cls.Confidence = math.Round(math.Min(conf, 0.95)*100) / 100
 	return cls
 }
 
-// excluded reports whether h lies inside an exclusion phrase that is not
-// itself part of a longer trigger ("fire drill" inside "live-fire drill").
-func excluded(hits []hit, h hit) bool {
-	for _, x := range hits {
-		if x.start > h.start || x.end < h.end || !hasKind(x, kindExclude) {
+// excluded reports whether hits[k] lies inside an exclusion phrase that is
+// not itself part of a longer trigger ("fire drill" inside "live-fire drill").
+// Hits are in order of their start, and no phrase is longer than maxLen
+// words, so only the hits starting within maxLen words before it can cover
+// it: the check is bounded, whatever the length of the text.
+func (c *Classifier) excluded(hits []hit, k int, cost *int) bool {
+	h := hits[k]
+	for _, x := range window(hits, k, c.m.maxLen) {
+		*cost++
+		if x.start > h.start || x.end < h.end || !x.p.has(kindExclude) {
 			continue
 		}
 		void := false
-		for _, y := range hits {
-			if y.start <= x.start && y.end >= x.end && y.end-y.start > x.end-x.start && hasKind(y, kindTrigger) {
+		for _, y := range window(hits, k, c.m.maxLen) {
+			*cost++
+			if y.start <= x.start && y.end >= x.end && y.end-y.start > x.end-x.start && y.p.has(kindTrigger) {
 				void = true
 				break
 			}
@@ -328,16 +414,19 @@ func excluded(hits []hit, h hit) bool {
 	return false
 }
 
-func hasKind(h hit, k labelKind) bool {
-	for _, l := range h.p.labels {
-		if l.kind == k {
-			return true
-		}
+// window returns the hits whose start is within maxLen words of hits[k]'s.
+func window(hits []hit, k, maxLen int) []hit {
+	lo, hi := k, k
+	for lo > 0 && hits[lo-1].start >= hits[k].start-maxLen {
+		lo--
 	}
-	return false
+	for hi+1 < len(hits) && hits[hi+1].start <= hits[k].start+maxLen {
+		hi++
+	}
+	return hits[lo : hi+1]
 }
 
-var numberWords = map[string]int{
+var numberWords = map[string]int32{
 	"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
 	"eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
 	"eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "dozen": 12, "dozens": 24,
@@ -347,51 +436,30 @@ var numberWords = map[string]int{
 
 // magnitudes finds counts: a number followed within three words by a unit
 // ("71 aircraft", "dozens of warplanes", "30架", "艦艇5隻", "미사일 2발").
-func (c *Classifier) magnitudes(toks []token, hits []hit, m *Magnitude, ev func(hit, string)) {
-	if len(toks) == 0 {
-		return
-	}
-	var unitAt map[int]hit
+func (c *Classifier) magnitudes(toks []token, hits []hit, m *Magnitude, ev func(hit, int)) {
 	for _, h := range hits {
-		for _, l := range h.p.labels {
-			if l.kind == kindUnit {
-				if unitAt == nil {
-					unitAt = map[int]hit{}
-				}
-				unitAt[h.start] = h
-			}
+		if !h.p.has(kindUnit) {
+			continue
 		}
-	}
-	if unitAt == nil {
-		return
-	}
-	for i, t := range toks {
-		n, ok := numberWords[t.norm]
-		if !ok {
-			v, err := strconv.Atoi(t.norm)
-			if err != nil || v <= 0 || v > 100000 {
-				continue
-			}
-			n = v
-		}
-		for j := i + 1; j <= i+3 && j < len(toks); j++ {
-			h, ok := unitAt[j]
-			if !ok {
+		// the nearest number in the three words before the unit
+		for j := h.start - 1; j >= 0 && j >= h.start-3; j-- {
+			n := toks[j].num
+			if n <= 0 {
 				continue
 			}
 			for _, l := range h.p.labels {
 				if l.kind != kindUnit {
 					continue
 				}
-				switch l.id {
+				switch c.units[l.idx] {
 				case "aircraft":
-					m.Aircraft = max(m.Aircraft, n)
+					m.Aircraft = max(m.Aircraft, int(n))
 				case "ships":
-					m.Ships = max(m.Ships, n)
+					m.Ships = max(m.Ships, int(n))
 				case "missiles":
-					m.Missiles = max(m.Missiles, n)
+					m.Missiles = max(m.Missiles, int(n))
 				}
-				ev(hit{p: h.p, start: i, end: h.end}, l.id)
+				ev(hit{p: h.p, start: j, end: h.end}, l.idx)
 			}
 			break
 		}

@@ -89,6 +89,35 @@ func TestAmbiguousTriggersNeedMilitaryContext(t *testing.T) {
 	}
 }
 
+func TestNamedExercise(t *testing.T) {
+	got := newClassifier(t).Classify("PLA launches Strait Thunder-2025A drills around Taiwan", "")
+	if got.Magnitude.Exercise != "Strait Thunder-2025A" || got.Type != "military_exercise" {
+		t.Errorf("got %+v", got)
+	}
+}
+
+// TestLinearTime checks that the matcher's work grows linearly with the
+// input, counting phrase comparisons rather than timing anything.
+func TestLinearTime(t *testing.T) {
+	c := newClassifier(t)
+	for _, unit := range []string{
+		"PLA drills near Taiwan as North Korea fires ballistic missiles and China's coast guard ships sail through ",
+		"drill drill drill live fire live-fire fire drill ",
+		"台湾海峡解放军演习导弹共機30架 ",
+		strings.Repeat("a", 50) + " ",
+	} {
+		cost := func(n int) int {
+			s := &scratch{}
+			c.classify(s, strings.Repeat(unit, n), strings.Repeat(unit, n))
+			return s.cost
+		}
+		small, large := cost(10), cost(80)
+		if small > 0 && float64(large)/float64(small) > 8.5 {
+			t.Errorf("%q: 8× the input cost %.1f× the work", unit, float64(large)/float64(small))
+		}
+	}
+}
+
 func FuzzClassify(f *testing.F) {
 	c := newClassifier(f)
 	for _, s := range []string{"PLA drills near Taiwan", "北朝鮮がミサイル2発", "", "'s's'", "\xff\xfe", strings.Repeat("drill ", 100)} {

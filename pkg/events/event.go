@@ -68,6 +68,9 @@ type Magnitude struct {
 	Ships    int  `json:"ships,omitempty"`
 	Missiles int  `json:"missiles,omitempty"`
 	LiveFire bool `json:"live_fire,omitempty"`
+	// Exercise is the name of a named exercise the text mentions
+	// ("Joint Sword-2024A", "Balikatan"), as written.
+	Exercise string `json:"exercise,omitempty"`
 }
 
 // Evidence records which rule matched which words, and where.

@@ -1,14 +1,11 @@
 package events
 
-import "strings"
-
-// label says what a matched term means: a trigger of a type, a context, an
-// anchor, a region, an exclusion, an off-topic marker or a magnitude unit.
+// label says what a matched term means.
 type label struct {
 	kind   labelKind
-	id     string  // type, context, region or unit id
+	idx    int     // index of the type, context, region or unit
 	weight float64 // triggers and regions
-	needs  []string
+	needs  uint64  // bit set of contexts, any of which must occur (0: none needed)
 }
 
 type labelKind uint8
@@ -23,49 +20,92 @@ const (
 	kindUnit
 	kindLiveFire
 	kindBackground
+	kindNamed
 )
 
 type phrase struct {
-	toks   []string
+	ids    []int32
 	labels []label
+	kinds  uint32 // bit set of the labels' kinds
 }
 
-// matcher finds every listed phrase in a token sequence. Phrases are indexed
-// by their first token, so a scan costs one map look-up per token plus the
-// few phrases that share that first token: linear in the text.
+func (p *phrase) has(k labelKind) bool { return p.kinds&(1<<k) != 0 }
+
+// matcher finds every listed phrase in a token sequence. Words are numbered
+// once (the vocabulary) and phrases are indexed by their first word, so a
+// scan costs one look-up per token plus a check of the few phrases that
+// start with that word: linear in the text, with no allocation per word.
 type matcher struct {
-	first map[string][]*phrase
+	vocab map[string]int32
+	first [][]*phrase // by first word id
 	byKey map[string]*phrase
+	nums  map[int32]int32 // number words: id → value
+	// maxLen is the number of words of the longest phrase.
+	maxLen int
 }
 
 func newMatcher() *matcher {
-	return &matcher{first: map[string][]*phrase{}, byKey: map[string]*phrase{}}
+	return &matcher{vocab: map[string]int32{}, byKey: map[string]*phrase{}, nums: map[int32]int32{}}
 }
 
-// add registers term (tokenised like the texts) with a label.
+func (m *matcher) word(w string) int32 {
+	id, ok := m.vocab[w]
+	if !ok {
+		id = int32(len(m.vocab))
+		m.vocab[w] = id
+		m.first = append(m.first, nil)
+	}
+	return id
+}
+
+// add registers term, split into words like the texts, with a label.
 func (m *matcher) add(term string, l label) bool {
-	toks, _ := tokenize(term, nil, nil)
-	if len(toks) == 0 {
+	var ids []int32
+	words(term, nil, func(w []byte, _, _ int) { ids = append(ids, m.word(string(w))) })
+	if len(ids) == 0 {
 		return false
 	}
-	norms := make([]string, len(toks))
-	for i, t := range toks {
-		norms[i] = t.norm
-	}
-	key := strings.Join(norms, "\x00")
+	m.maxLen = max(m.maxLen, len(ids))
+	key := string(int32Bytes(ids))
 	p := m.byKey[key]
 	if p == nil {
-		p = &phrase{toks: norms}
+		p = &phrase{ids: ids}
 		m.byKey[key] = p
-		m.first[norms[0]] = append(m.first[norms[0]], p)
+		m.first[ids[0]] = append(m.first[ids[0]], p)
 	}
 	for _, have := range p.labels {
-		if have.kind == l.kind && have.id == l.id {
+		if have.kind == l.kind && have.idx == l.idx {
 			return true // "suspend" and "suspends" fold to one phrase
 		}
 	}
 	p.labels = append(p.labels, l)
+	p.kinds |= 1 << l.kind
 	return true
+}
+
+func int32Bytes(ids []int32) []byte {
+	b := make([]byte, 0, 4*len(ids))
+	for _, id := range ids {
+		b = append(b, byte(id), byte(id>>8), byte(id>>16), byte(id>>24))
+	}
+	return b
+}
+
+// tokenize splits s into tokens numbered by the vocabulary.
+func (m *matcher) tokenize(s string, out []token, buf []byte) ([]token, []byte) {
+	out = out[:0]
+	buf = words(s, buf, func(w []byte, start, end int) {
+		id, ok := m.vocab[string(w)]
+		if !ok {
+			id = -1
+		}
+		num := atoi(w)
+		if n, ok := m.nums[id]; ok && id >= 0 {
+			num = n
+		}
+		out = append(out, token{id: id, num: num, start: int32(start), end: int32(end)})
+	})
+	return out, buf
 }
 
 type hit struct {
@@ -73,22 +113,30 @@ type hit struct {
 	start, end int // token indexes [start, end)
 }
 
-// scan returns every phrase occurrence in toks.
-func (m *matcher) scan(toks []token, out []hit) []hit {
+// scan appends every phrase occurrence in toks to out. cost, if not nil,
+// counts the phrase comparisons made (the linear-time test reads it).
+func (m *matcher) scan(toks []token, out []hit, cost *int) []hit {
 	for i := range toks {
-		for _, p := range m.first[toks[i].norm] {
-			if i+len(p.toks) > len(toks) {
+		id := toks[i].id
+		if id < 0 {
+			continue
+		}
+		for _, p := range m.first[id] {
+			if cost != nil {
+				*cost++
+			}
+			if i+len(p.ids) > len(toks) {
 				continue
 			}
 			ok := true
-			for j := 1; j < len(p.toks); j++ {
-				if toks[i+j].norm != p.toks[j] {
+			for j := 1; j < len(p.ids); j++ {
+				if toks[i+j].id != p.ids[j] {
 					ok = false
 					break
 				}
 			}
 			if ok {
-				out = append(out, hit{p: p, start: i, end: i + len(p.toks)})
+				out = append(out, hit{p: p, start: i, end: i + len(p.ids)})
 			}
 		}
 	}

@@ -39,6 +39,9 @@ type Rules struct {
 	// Units maps magnitude units (aircraft, ships, missiles) to the words
 	// that count them ("71 warplanes", "艦艇5隻").
 	Units map[string][]string `yaml:"units"`
+	// NamedExercises lists named exercises; the one an item mentions is
+	// kept in its magnitude.
+	NamedExercises []string `yaml:"named_exercises"`
 	// LiveFire lists the terms that mark live fire.
 	LiveFire []string `yaml:"live_fire"`
 }

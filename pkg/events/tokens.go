@@ -5,10 +5,12 @@ import (
 	"unicode/utf8"
 )
 
-// token is one normalised word of a text, with its byte span in the text.
+// token is one word of a text: its vocabulary id (-1 for a word no rule
+// uses), its value if it is a number, and its byte span in the text.
 type token struct {
-	norm       string // lower-cased, possessive and plural stripped
-	start, end int
+	id         int32
+	num        int32
+	start, end int32
 }
 
 // isCJK reports whether r is written without spaces between words (Han,
@@ -16,54 +18,98 @@ type token struct {
 // multi-character term is a phrase of single-character tokens and matches
 // inside running text.
 func isCJK(r rune) bool {
+	if r < 0x1100 {
+		return false
+	}
 	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) ||
 		unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r) || r == 'ー'
 }
 
-// tokenize splits s into tokens. Letters and digits form words; an
-// apostrophe inside a word keeps it together ("China's"); everything else
-// separates. It runs in one pass, linear in len(s).
-func tokenize(s string, out []token, buf []byte) ([]token, []byte) {
-	out = out[:0]
-	buf = buf[:0]
+// words calls fn with each normalised word of s and its byte span. Letters
+// and digits form words, lower-cased, with an English possessive and plural
+// folded ("China's" → "china", "drills" → "drill"); an apostrophe inside a
+// word keeps it together; a CJK character is a word of its own; everything
+// else separates. One pass, linear in len(s). The word bytes are only valid
+// during the call.
+func words(s string, buf []byte, fn func(w []byte, start, end int)) []byte {
 	i := 0
 	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf { // ASCII fast path
+			if !isASCIIWord(c) {
+				i++
+				continue
+			}
+			start := i
+			buf = buf[:0]
+			for i < len(s) {
+				c = s[i]
+				if c >= utf8.RuneSelf {
+					r, _ := utf8.DecodeRuneInString(s[i:])
+					if r == '’' && i+3 < len(s) && isASCIILetter(s[i+3]) {
+						buf = append(buf, '\'')
+						i += 3
+						continue
+					}
+					if (unicode.IsLetter(r) || unicode.IsDigit(r)) && !isCJK(r) {
+						break // a non-ASCII word character: handled below as its own run
+					}
+					break
+				}
+				if isASCIIWord(c) {
+					if 'A' <= c && c <= 'Z' {
+						c += 'a' - 'A'
+					}
+					buf = append(buf, c)
+					i++
+					continue
+				}
+				if c == '\'' && i+1 < len(s) && isASCIILetter(s[i+1]) {
+					buf = append(buf, '\'')
+					i++
+					continue
+				}
+				break
+			}
+			fn(stem(buf), start, i)
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case isCJK(r):
-			out = append(out, token{norm: s[i : i+size], start: i, end: i + size})
+			fn([]byte(s[i:i+size]), i, i+size)
 			i += size
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			start := i
-			bstart := len(buf)
+			buf = buf[:0]
 			for i < len(s) {
 				r, size = utf8.DecodeRuneInString(s[i:])
-				if unicode.IsLetter(r) && !isCJK(r) || unicode.IsDigit(r) || unicode.IsMark(r) {
+				if (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)) && !isCJK(r) {
 					buf = utf8.AppendRune(buf, unicode.ToLower(r))
 					i += size
 					continue
 				}
-				if (r == '\'' || r == '’') && i+size < len(s) {
-					if n, _ := utf8.DecodeRuneInString(s[i+size:]); unicode.IsLetter(n) && !isCJK(n) {
-						buf = append(buf, '\'')
-						i += size
-						continue
-					}
-				}
 				break
 			}
-			out = append(out, token{norm: stem(string(buf[bstart:])), start: start, end: i})
+			fn(stem(buf), start, i)
 		default:
 			i += size
 		}
 	}
-	return out, buf
+	return buf
 }
 
-// stem strips an English possessive and a regular plural, so that "drills",
-// "China's" and "Senkakus" match the terms "drill", "China" and "Senkaku".
-// Terms are stemmed the same way, so the rule only needs to be consistent.
-func stem(w string) string {
+func isASCIIWord(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// stem strips an English possessive and a regular plural in place, so that
+// "drills", "China's" and "Senkakus" match the terms "drill", "China" and
+// "Senkaku". Terms are stemmed the same way, so it only needs to be
+// consistent, not linguistically right.
+func stem(w []byte) []byte {
 	if n := len(w); n > 2 && w[n-2] == '\'' && w[n-1] == 's' {
 		w = w[:n-2]
 	}
@@ -76,7 +122,8 @@ func stem(w string) string {
 	}
 	switch {
 	case hasSuffix(w, "ies") && n > 4:
-		return w[:n-3] + "y"
+		w[n-3] = 'y'
+		return w[:n-2]
 	case hasSuffix(w, "sses"), hasSuffix(w, "ches"), hasSuffix(w, "shes"), hasSuffix(w, "xes"):
 		return w[:n-2]
 	case hasSuffix(w, "ss"), hasSuffix(w, "us"), hasSuffix(w, "is"):
@@ -85,13 +132,30 @@ func stem(w string) string {
 	return w[:n-1]
 }
 
-func hasSuffix(s, suf string) bool { return len(s) >= len(suf) && s[len(s)-len(suf):] == suf }
+func hasSuffix(s []byte, suf string) bool {
+	return len(s) >= len(suf) && string(s[len(s)-len(suf):]) == suf
+}
 
-func isASCIILower(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 'a' || c > 'z' {
+func isASCIILower(s []byte) bool {
+	for _, c := range s {
+		if c < 'a' || c > 'z' {
 			return false
 		}
 	}
 	return true
+}
+
+// atoi parses a run of ASCII digits, or returns -1.
+func atoi(w []byte) int32 {
+	if len(w) == 0 || len(w) > 6 {
+		return -1
+	}
+	var n int32
+	for _, c := range w {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int32(c-'0')
+	}
+	return n
 }

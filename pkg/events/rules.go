@@ -1,8 +1,7 @@
 package events
 
 import (
-	"errors"
-	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -58,72 +57,75 @@ type TermGroup struct {
 
 var unitIDs = map[string]bool{"aircraft": true, "ships": true, "missiles": true}
 
-func (r *Rules) validate(t *Taxonomy) error {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("rules: "+format, args...)) }
+func (r *Rules) validate(t *Taxonomy, errs *problems) {
+	at := func(p ...string) []string { return append([]string{"rules"}, p...) }
 	if len(r.Triggers) == 0 {
-		return nil // a taxonomy without rules classifies nothing as relevant
+		return // a taxonomy without rules classifies nothing as relevant
 	}
 	if len(r.Anchors) == 0 {
-		bad("anchors: empty; nothing could be relevant")
+		errs.add(at("anchors"), "rules.anchors: empty; nothing could be relevant")
 	}
-	for ty, groups := range r.Triggers {
+	for _, ty := range sortedKeys(r.Triggers) {
 		if t.TypeByID(ty) == nil {
-			bad("triggers: unknown type %q", ty)
+			errs.add(at("triggers", ty), "rules.triggers: unknown type %q", ty)
 		}
-		r.checkGroups("triggers."+ty, groups, bad)
+		r.checkGroups(at("triggers", ty), r.Triggers[ty], errs)
 	}
 	for _, ty := range t.Types {
 		if len(r.Triggers[ty.ID]) == 0 {
-			bad("triggers: type %q has no triggers", ty.ID)
+			errs.add(at("triggers"), "rules.triggers: type %q has no triggers", ty.ID)
 		}
 	}
 	seen := map[string]bool{}
-	for _, ty := range r.Priority {
+	for i, ty := range r.Priority {
 		if t.TypeByID(ty) == nil {
-			bad("priority: unknown type %q", ty)
+			errs.add(at("priority", strconv.Itoa(i)), "rules.priority: unknown type %q", ty)
 		}
 		if seen[ty] {
-			bad("priority: %q listed twice", ty)
+			errs.add(at("priority", strconv.Itoa(i)), "rules.priority: %q listed twice", ty)
 		}
 		seen[ty] = true
 	}
 	if len(seen) != len(t.Types) {
-		bad("priority: lists %d of the %d types; list every type once", len(seen), len(t.Types))
+		errs.add(at("priority"), "rules.priority: lists %d of the %d types; list every type once", len(seen), len(t.Types))
 	}
-	for reg, groups := range r.Regions {
+	for _, reg := range sortedKeys(r.Regions) {
 		if t.RegionByID(reg) == nil {
-			bad("regions: unknown region %q", reg)
+			errs.add(at("regions", reg), "rules.regions: unknown region %q", reg)
 		}
-		r.checkGroups("regions."+reg, groups, bad)
+		r.checkGroups(at("regions", reg), r.Regions[reg], errs)
 	}
 	if t.RegionByID(r.DefaultRegion) == nil {
-		bad("default_region: unknown region %q", r.DefaultRegion)
+		errs.add(at("default_region"), "rules.default_region: unknown region %q", r.DefaultRegion)
 	}
-	for u := range r.Units {
+	for _, u := range sortedKeys(r.Units) {
 		if !unitIDs[u] {
-			bad("units: unknown unit %q (want aircraft, ships or missiles)", u)
+			errs.add(at("units", u), "rules.units: unknown unit %q (want aircraft, ships or missiles)", u)
 		}
 	}
-	return errors.Join(errs...)
+	if len(r.Contexts) > 64 {
+		errs.add(at("contexts"), "rules.contexts: %d lists; at most 64", len(r.Contexts))
+	}
 }
 
-func (r *Rules) checkGroups(where string, groups []TermGroup, bad func(string, ...any)) {
+func (r *Rules) checkGroups(path []string, groups []TermGroup, errs *problems) {
+	where := strings.Join(path, ".")
 	for i, g := range groups {
+		gp := append(append([]string{}, path...), strconv.Itoa(i))
 		if len(g.Terms) == 0 {
-			bad("%s[%d]: no terms", where, i)
+			errs.add(gp, "%s[%d]: no terms", where, i)
 		}
 		if g.Weight < 0 {
-			bad("%s[%d]: negative weight", where, i)
+			errs.add(append(gp, "weight"), "%s[%d]: negative weight", where, i)
 		}
 		for _, n := range g.Needs {
 			if _, ok := r.Contexts[n]; !ok {
-				bad("%s[%d]: needs unknown context %q", where, i, n)
+				errs.add(append(gp, "needs", n), "%s[%d]: needs unknown context %q", where, i, n)
 			}
 		}
 		for _, term := range g.Terms {
 			if strings.TrimSpace(term) == "" {
-				bad("%s[%d]: empty term", where, i)
+				errs.add(append(gp, "terms"), "%s[%d]: empty term", where, i)
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -102,8 +103,9 @@ func LoadTaxonomy(path string) (*Taxonomy, error) {
 	return ParseTaxonomy(b, path)
 }
 
-// ParseTaxonomy decodes a taxonomy strictly (unknown keys are errors, which
-// carry the file name and line) and validates it.
+// ParseTaxonomy decodes a taxonomy strictly and validates it. Every error
+// names the file and the line ("taxonomy.yaml:212: rules.triggers: unknown
+// type \"drils\""); all problems are reported at once.
 func ParseTaxonomy(b []byte, name string) (*Taxonomy, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
@@ -111,22 +113,84 @@ func ParseTaxonomy(b []byte, name string) (*Taxonomy, error) {
 	if err := dec.Decode(&t); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if err := t.validate(); err != nil {
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var errs []error
+	for _, e := range t.validate() {
+		errs = append(errs, fmt.Errorf("%s:%d: %s", name, lineAt(&root, e.path), e.msg))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return &t, nil
 }
 
-func (t *Taxonomy) validate() error {
-	var errs []error
+// problem is a validation error at a path of keys and indexes in the file.
+type problem struct {
+	path []string
+	msg  string
+}
+
+type problems []problem
+
+func (ps *problems) add(path []string, format string, args ...any) {
+	*ps = append(*ps, problem{path: path, msg: fmt.Sprintf(format, args...)})
+}
+
+// lineAt returns the line of the node at path (of its key, for a mapping
+// entry), or of the deepest node of the path that exists.
+func lineAt(root *yaml.Node, path []string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, key := range path {
+		var next *yaml.Node
+		nextLine := 0
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == key {
+					next, nextLine = n.Content[i+1], n.Content[i].Line
+					break
+				}
+			}
+		case yaml.SequenceNode:
+			if i, err := strconv.Atoi(key); err == nil && i < len(n.Content) {
+				next = n.Content[i]
+			} else {
+				for _, c := range n.Content { // a scalar item equal to key
+					if c.Value == key {
+						next = c
+						break
+					}
+				}
+			}
+			if next != nil {
+				nextLine = next.Line
+			}
+		}
+		if next == nil {
+			break
+		}
+		n, line = next, nextLine
+	}
+	return line
+}
+
+func (t *Taxonomy) validate() problems {
+	var errs problems
 	if t.Version == "" {
-		errs = append(errs, errors.New("version is required"))
+		errs.add([]string{"version"}, "version is required")
 	}
 	t.sectionByID = map[string]*Section{}
 	for i := range t.Sections {
 		s := &t.Sections[i]
 		if s.ID == "" || t.sectionByID[s.ID] != nil {
-			errs = append(errs, fmt.Errorf("sections[%d]: empty or duplicate id %q", i, s.ID))
+			errs.add([]string{"sections", strconv.Itoa(i)}, "sections[%d]: empty or duplicate id %q", i, s.ID)
 		}
 		t.sectionByID[s.ID] = s
 	}
@@ -134,52 +198,51 @@ func (t *Taxonomy) validate() error {
 	for i := range t.Regions {
 		r := &t.Regions[i]
 		if r.ID == "" || t.regionByID[r.ID] != nil {
-			errs = append(errs, fmt.Errorf("regions[%d]: empty or duplicate id %q", i, r.ID))
+			errs.add([]string{"regions", strconv.Itoa(i)}, "regions[%d]: empty or duplicate id %q", i, r.ID)
 		}
 		t.regionByID[r.ID] = r
 	}
 	t.typeByID = map[string]*Type{}
 	for i := range t.Types {
 		ty := &t.Types[i]
+		at := []string{"types", strconv.Itoa(i)}
 		if ty.ID == "" || t.typeByID[ty.ID] != nil {
-			errs = append(errs, fmt.Errorf("types[%d]: empty or duplicate id %q", i, ty.ID))
+			errs.add(at, "types[%d]: empty or duplicate id %q", i, ty.ID)
 		}
 		if t.sectionByID[ty.Section] == nil {
-			errs = append(errs, fmt.Errorf("type %s: unknown section %q", ty.ID, ty.Section))
+			errs.add(at, "type %s: unknown section %q", ty.ID, ty.Section)
 		}
 		if ty.Weight <= 0 {
-			errs = append(errs, fmt.Errorf("type %s: weight must be > 0", ty.ID))
+			errs.add(at, "type %s: weight must be > 0", ty.ID)
 		}
 		if ty.HalfLife <= 0 {
-			errs = append(errs, fmt.Errorf("type %s: half_life must be > 0", ty.ID))
+			errs.add(at, "type %s: half_life must be > 0", ty.ID)
 		}
 		t.typeByID[ty.ID] = ty
 	}
 	ix := t.Index
 	if ix.Scale <= 0 {
-		errs = append(errs, errors.New("index.scale must be > 0"))
+		errs.add([]string{"index", "scale"}, "index.scale must be > 0")
 	}
 	if ix.MaxDeescalation < 0 || ix.MaxDeescalation > 1 {
-		errs = append(errs, errors.New("index.max_deescalation must be in [0,1]"))
+		errs.add([]string{"index", "max_deescalation"}, "index.max_deescalation must be in [0,1]")
 	}
 	if ix.Window <= 0 {
-		errs = append(errs, errors.New("index.window must be > 0"))
+		errs.add([]string{"index", "window"}, "index.window must be > 0")
 	}
 	if ix.MagnitudeCap < 1 {
-		errs = append(errs, errors.New("index.magnitude_cap must be >= 1"))
+		errs.add([]string{"index", "magnitude_cap"}, "index.magnitude_cap must be >= 1")
 	}
 	if len(ix.Bands) == 0 || ix.Bands[0].Min != 0 {
-		errs = append(errs, errors.New("index.bands: the first band must start at 0"))
+		errs.add([]string{"index", "bands"}, "index.bands: the first band must start at 0")
 	}
 	for i := 1; i < len(ix.Bands); i++ {
 		if ix.Bands[i].Min <= ix.Bands[i-1].Min || ix.Bands[i].Min > 100 {
-			errs = append(errs, fmt.Errorf("index.bands[%d]: min must ascend within [0,100]", i))
+			errs.add([]string{"index", "bands", strconv.Itoa(i)}, "index.bands[%d]: min must ascend within [0,100]", i)
 		}
 	}
-	if err := t.Rules.validate(t); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	t.Rules.validate(t, &errs)
+	return errs
 }
 
 // TypeByID returns the type with the given ID, or nil.

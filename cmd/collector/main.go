@@ -116,13 +116,14 @@ func runCollector(ctx context.Context, args []string, stderr io.Writer) error {
 
 func runClassify(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("collector classify", flag.ContinueOnError)
-	app.Usage(fs, stderr, "collector classify [--explain] [--taxonomy.file FILE] < items.jsonl",
+	app.Usage(fs, stderr, "collector classify [--explain] [--rules FILE] < items.jsonl",
 		"Reads JSON lines with at least \"title\" and \"summary\" from stdin and writes each line back\n"+
 			"with relevant, type, region, section, also, confidence, magnitude and evidence added;\n"+
 			"other fields pass through untouched. --explain prints the reasons for a person instead.")
 	explain := fs.Bool("explain", false, "print a human-readable explanation of each decision")
 	var tc app.TaxonomyConfig
 	tc.RegisterFlags(fs)
+	fs.StringVar(&tc.File, "rules", "", "the same as --taxonomy.file: a rules (taxonomy) file to try")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

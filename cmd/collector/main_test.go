@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -30,6 +32,33 @@ func TestClassifyCommand(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "type=air_incursion region=taiwan_strait") {
 		t.Errorf("output: %s", out.String())
+	}
+}
+
+func TestClassifyWithAnotherRulesFile(t *testing.T) {
+	b, err := os.ReadFile("../../pkg/events/taxonomy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An analyst adds a term: "sabre-rattling" becomes a coercive statement.
+	edited := strings.Replace(string(b), "      - terms: [threaten, threatened,", "      - terms: [sabre-rattling, threaten, threatened,", 1)
+	path := filepath.Join(t.TempDir(), "rules.yaml")
+	os.WriteFile(path, []byte(edited), 0o600)
+	line := `{"title":"Beijing accused of sabre-rattling over Taiwan","summary":""}` + "\n"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"classify"}, `"relevant":false`},
+		{[]string{"classify", "--rules", path}, `"type":"coercive_statement"`},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), tc.args, strings.NewReader(line), &out, &errb); code != 0 {
+			t.Fatalf("%v: %d %s", tc.args, code, errb.String())
+		}
+		if !strings.Contains(out.String(), tc.want) {
+			t.Errorf("%v: output lacks %s: %s", tc.args, tc.want, out.String())
+		}
 	}
 }
 

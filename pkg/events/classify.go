@@ -96,6 +96,9 @@ func NewClassifier(tx *Taxonomy) (*Classifier, error) {
 	for _, t := range r.Offtopic {
 		add(t, label{kind: kindOfftopic})
 	}
+	for _, t := range r.Commentary {
+		add(t, label{kind: kindCommentary})
+	}
 	for _, t := range r.Exclusions {
 		add(t, label{kind: kindExclude})
 	}
@@ -226,7 +229,8 @@ func (c *Classifier) classify(s *scratch, title, summary string) Classification 
 
 	// Pass 1: what the item mentions.
 	var contexts uint64
-	var anchors, anchorsTitle, offtopicTitle int
+	var anchors, anchorsTitle, offtopicTitle, offtopic int
+	commentary := false
 	background := len(s.toks[0]) // title token index of the first background marker
 	for i := range texts {
 		for _, h := range s.hits[i] {
@@ -244,8 +248,14 @@ func (c *Classifier) classify(s *scratch, title, summary string) Classification 
 					anchorsTitle++
 				}
 			}
-			if i == 0 && p.has(kindOfftopic) {
-				offtopicTitle++
+			if p.has(kindOfftopic) {
+				offtopic++
+				if i == 0 {
+					offtopicTitle++
+				}
+			}
+			if i == 0 && p.has(kindCommentary) {
+				commentary = true
 			}
 			if i == 0 && p.has(kindBackground) && h.start < background {
 				background = h.start
@@ -309,6 +319,10 @@ func (c *Classifier) classify(s *scratch, title, summary string) Classification 
 					addEv(i, h, "anchor")
 				case kindOfftopic:
 					addEv(i, h, "offtopic")
+				case kindCommentary:
+					if i == 0 {
+						addEv(i, h, "commentary")
+					}
 				case kindLiveFire:
 					mag.LiveFire = true
 					addEv(i, h, "magnitude:live_fire")
@@ -344,7 +358,11 @@ func (c *Classifier) classify(s *scratch, title, summary string) Classification 
 	})
 
 	cls := Classification{Also: []string{}, Evidence: ev, Magnitude: mag}
-	if !anyType || anchors == 0 || offtopicTitle > 0 && offtopicTitle >= anchorsTitle {
+	// Not relevant: no trigger; no East Asian actor or place; a title about
+	// another theatre (as many of its names as East Asian ones), or with no
+	// East Asian name in a text about another theatre; or commentary.
+	if !anyType || anchors == 0 || commentary ||
+		offtopicTitle > 0 && offtopicTitle >= anchorsTitle || anchorsTitle == 0 && offtopic > 0 {
 		return cls
 	}
 	// Types are indexed in priority order: on equal scores the lower wins.

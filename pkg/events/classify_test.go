@@ -148,6 +148,17 @@ func FuzzClassify(f *testing.F) {
 // ../shared is absent) and reports items per second.
 func BenchmarkClassify(b *testing.B) {
 	c := newClassifier(b)
+	items := benchItems(b)
+	n := 0
+	for b.Loop() {
+		it := items[n%len(items)]
+		c.Classify(it[0], it[1])
+		n++
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
+}
+
+func benchItems(b *testing.B) [][2]string {
 	var items [][2]string
 	if dev, err := readJSONLMaybe[devItem](sharedData + "/headlines-dev.jsonl"); err == nil {
 		for _, it := range dev {
@@ -158,12 +169,5 @@ func BenchmarkClassify(b *testing.B) {
 			items = append(items, [2]string{g.Title, g.Summary})
 		}
 	}
-	b.ResetTimer()
-	n := 0
-	for b.Loop() {
-		it := items[n%len(items)]
-		c.Classify(it[0], it[1])
-		n++
-	}
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
+	return items
 }

@@ -67,6 +67,10 @@ type Evaluation struct {
 }
 
 func evaluate(c *Classifier, items []devItem, labels map[string]devLabel) Evaluation {
+	return evaluateFunc(c.Classify, items, labels)
+}
+
+func evaluateFunc(classify func(title, summary string) Classification, items []devItem, labels map[string]devLabel) Evaluation {
 	ev := Evaluation{PerType: map[string][3]int{}}
 	for _, it := range items {
 		lab, ok := labels[it.URL]
@@ -74,7 +78,7 @@ func evaluate(c *Classifier, items []devItem, labels map[string]devLabel) Evalua
 			continue
 		}
 		ev.N++
-		got := c.Classify(it.Title, it.Summary)
+		got := classify(it.Title, it.Summary)
 		switch {
 		case got.Relevant && lab.Relevant:
 			ev.TP++
@@ -161,7 +165,12 @@ func (ev Evaluation) report(t testing.TB, name string) {
 	var b strings.Builder
 	for _, ty := range types {
 		pt := ev.PerType[ty]
-		fmt.Fprintf(&b, "  %-22s tp %2d fp %2d fn %2d\n", ty, pt[0], pt[1], pt[2])
+		f1 := 0.0
+		if pt[0] > 0 {
+			p, r := float64(pt[0])/float64(pt[0]+pt[1]), float64(pt[0])/float64(pt[0]+pt[2])
+			f1 = 2 * p * r / (p + r)
+		}
+		fmt.Fprintf(&b, "  %-22s tp %2d fp %2d fn %2d  F1 %.2f\n", ty, pt[0], pt[1], pt[2], f1)
 	}
 	t.Logf("per type:\n%s", b.String())
 	t.Logf("misses (%d):\n  %s", len(ev.Misses), strings.Join(ev.Misses, "\n  "))
@@ -188,6 +197,9 @@ func TestDevSetEvaluation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	base := evaluateFunc(baselineClassify, items, labels)
+	t.Logf("regex baseline: relevance P %.3f R %.3f F1 %.3f | type accuracy %.3f macro-F1 %.3f | region accuracy %.3f",
+		base.Precision, base.Recall, base.F1, base.TypeAccuracy, base.MacroF1, base.RegionAcc)
 	ev := evaluate(c, items, labels)
 	ev.report(t, "dev set")
 	// Floors a little under the measured figures (README, "Classifier
@@ -208,3 +220,38 @@ func TestDevSetEvaluation(t *testing.T) {
 }
 
 var devFloor = struct{ precision, recall, typeAcc, regionAcc float64 }{0.97, 0.97, 0.90, 0.94}
+
+// TestCJKSampleEvaluation scores the classifier on our labelled samples of
+// the Chinese and Japanese items (testdata/cjk), per language.
+func TestCJKSampleEvaluation(t *testing.T) {
+	c, err := NewClassifier(DefaultTaxonomy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, set := range []struct {
+		lang, items, labels string
+		floor               float64 // relevance F1
+	}{
+		{"zh", "cjk/zh-news-2026.jsonl", "testdata/cjk/zh-sample.labels.jsonl", cjkFloor["zh"]},
+		{"ja", "cjk/ja-jso-press-2026.jsonl", "testdata/cjk/ja-sample.labels.jsonl", cjkFloor["ja"]},
+	} {
+		path := filepath.Join(sharedData, set.items)
+		if _, err := os.Stat(path); err != nil {
+			t.Skipf("the shared CJK data is absent (%s): this evaluation needs ../shared/data beside the repository", path)
+		}
+		labels := map[string]devLabel{}
+		for _, l := range readJSONL[devLabel](t, set.labels) {
+			labels[l.URL] = l
+		}
+		ev := evaluate(c, readJSONL[devItem](t, path), labels)
+		if ev.N != len(labels) {
+			t.Fatalf("%s: %d of %d labelled items found in %s", set.lang, ev.N, len(labels), path)
+		}
+		ev.report(t, set.lang+" sample")
+		if ev.F1 < set.floor {
+			t.Errorf("%s: relevance F1 %.3f fell below its floor %.3f", set.lang, ev.F1, set.floor)
+		}
+	}
+}
+
+var cjkFloor = map[string]float64{"zh": 0.70, "ja": 0.95}

@@ -21,6 +21,7 @@ const (
 	kindLiveFire
 	kindBackground
 	kindNamed
+	kindCommentary
 )
 
 type phrase struct {

@@ -20,6 +20,9 @@ type Rules struct {
 	// Offtopic marks other theatres. When a title names more of them than
 	// of the anchors, the item is not relevant.
 	Offtopic []string `yaml:"offtopic"`
+	// Commentary marks analysis, commentary and plans: a title with one of
+	// these is not a new act, and the item is not relevant.
+	Commentary []string `yaml:"commentary"`
 	// Exclusions are phrases of non-military senses ("fire drill", "product
 	// launch"); a trigger inside one does not count.
 	Exclusions []string `yaml:"exclusions"`

@@ -159,3 +159,12 @@ func atoi(w []byte) int32 {
 	}
 	return n
 }
+
+// Words returns the normalised words of s as the classifier sees them
+// (lower-cased, plurals and possessives folded, one word per CJK character).
+// The index uses them to compare reports of one incident.
+func Words(s string) []string {
+	var out []string
+	words(s, nil, func(w []byte, _, _ int) { out = append(out, string(w)) })
+	return out
+}

@@ -1,20 +1,23 @@
 // Package index computes the tension index: a pure, deterministic function of
 // the events it holds and the time it is evaluated at. It does no I/O and
 // reads no clock, so a restarted scorer that holds the same events reports
-// the same numbers.
+// the same numbers. METHODOLOGY.md at the repository root explains the
+// formula with a worked example.
 //
-// For one event e at time now:
+// Reports are first grouped into incidents (see cluster.go). For an incident
+// I at time now:
 //
-//	score(e) = weight(type) × magnitude(e) × credibility(source) × confidence
-//	           × 0.5^(age / half_life(type))
+//	score(I) = max over its reports e of weight(type) × magnitude(e) × credibility(e) × confidence(e)
+//	           × 0.5^(age(e) / half_life(type))
+//	           × (1 + corroboration × log2(distinct outlets))
 //	magnitude(e) = min(magnitude_cap, 1 + log2(1 + (aircraft+ships+missiles)/10) + 0.5·live_fire)
 //
-// For a set S (a region, a paper section, or everything):
+// For a set S of incidents (a region, a paper section, or everything):
 //
 //	raw(S)   = esc(S) − min(de(S), max_deescalation × esc(S))
 //	gauge(S) = 100 × (1 − exp(−raw(S)/scale))
 //
-// where esc sums the escalatory events' scores and de the de-escalatory ones.
+// where esc sums the escalatory incidents' scores and de the de-escalatory ones.
 package index
 
 import (
@@ -29,9 +32,12 @@ import (
 // Index holds events and computes the gauge from them.
 type Index struct {
 	tx     *events.Taxonomy
-	mu     sync.RWMutex
+	mu     sync.Mutex
 	events map[string]events.Event
 	seen   map[string]time.Time // IDs pruned from events, kept for the window
+	// incidents is the clustering of events, rebuilt when events change.
+	incidents []*Incident
+	dirty     bool
 }
 
 // New returns an empty index for the taxonomy.
@@ -56,13 +62,14 @@ func (ix *Index) Add(e events.Event) bool {
 		return false
 	}
 	ix.events[e.ID] = e
+	ix.dirty = true
 	return true
 }
 
 // Known reports whether an event ID was added (and not yet forgotten).
 func (ix *Index) Known(id string) bool {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
 	_, a := ix.events[id]
 	_, b := ix.seen[id]
 	return a || b
@@ -70,8 +77,8 @@ func (ix *Index) Known(id string) bool {
 
 // Len returns the number of events held.
 func (ix *Index) Len() int {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
 	return len(ix.events)
 }
 
@@ -83,9 +90,9 @@ func (ix *Index) Prune(now time.Time) int {
 	defer ix.mu.Unlock()
 	n := 0
 	for id, e := range ix.events {
-		if eventTime(e).Before(cutoff) {
+		if EventTime(e).Before(cutoff) {
 			delete(ix.events, id)
-			ix.seen[id] = eventTime(e)
+			ix.seen[id] = EventTime(e)
 			n++
 		}
 	}
@@ -94,28 +101,32 @@ func (ix *Index) Prune(now time.Time) int {
 			delete(ix.seen, id)
 		}
 	}
+	if n > 0 {
+		ix.dirty = true
+	}
 	return n
 }
 
-// eventTime is when an event happened for the index: its publication time,
+// EventTime is when an event happened for the index: its publication time,
 // unless the feed dates it after it was fetched.
-func eventTime(e events.Event) time.Time {
+func EventTime(e events.Event) time.Time {
 	if e.Published.After(e.Fetched) {
 		return e.Fetched
 	}
 	return e.Published
 }
 
-// Score returns an event's contribution at now (positive for both kinds;
-// see Deescalatory).
+// Score returns one report's contribution at now, before corroboration
+// (positive for both kinds; see the type's Deescalatory). Reports dated
+// after now count nothing.
 func (ix *Index) Score(e events.Event, now time.Time) float64 {
 	ty := ix.tx.TypeByID(e.Classification.Type)
 	if ty == nil {
 		return 0
 	}
-	age := now.Sub(eventTime(e))
+	age := now.Sub(EventTime(e))
 	if age < 0 {
-		age = 0
+		return 0
 	}
 	decay := math.Exp2(-float64(age) / float64(ty.HalfLife))
 	return ty.Weight * ix.magnitude(e.Classification.Magnitude) * e.Source.Credibility * e.Classification.Confidence * decay
@@ -127,6 +138,45 @@ func (ix *Index) magnitude(m events.Magnitude) float64 {
 		v += 0.5
 	}
 	return math.Min(v, ix.tx.Index.MagnitudeCap)
+}
+
+// incidentScore is an incident's contribution at now: its strongest report
+// so far, raised less than linearly by independent corroboration.
+func (ix *Index) incidentScore(in *Incident, now time.Time) (score float64, reports int) {
+	best := 0.0
+	var outlets [16]string // distinct outlets beyond 16 add nothing measurable
+	n := 0
+	for _, e := range in.Reports {
+		if EventTime(e).After(now) {
+			break // reports are in time order
+		}
+		s := ix.Score(e, now)
+		reports++
+		best = math.Max(best, s)
+		o := outletOf(e)
+		known := false
+		for _, x := range outlets[:n] {
+			if x == o {
+				known = true
+				break
+			}
+		}
+		if !known && n < len(outlets) {
+			outlets[n] = o
+			n++
+		}
+	}
+	if reports == 0 {
+		return 0, 0
+	}
+	return best * (1 + ix.tx.Index.Corroboration*math.Log2(float64(n))), reports
+}
+
+func outletOf(e events.Event) string {
+	if e.Source.Outlet != "" {
+		return e.Source.Outlet
+	}
+	return e.Source.FeedID
 }
 
 // Gauge maps escalatory and de-escalatory sums to 0..100.
@@ -144,18 +194,21 @@ type Snapshot struct {
 	Categories         map[string]Number `json:"categories"`
 }
 
-// Number is one gauge with the events behind it.
+// Number is one gauge with the incidents behind it.
 type Number struct {
-	Value  float64        `json:"value"`
-	Raw    float64        `json:"raw"`
-	Band   string         `json:"band"`
-	Events int            `json:"events"`
-	Top    []Contribution `json:"top"`
+	Value float64 `json:"value"`
+	Raw   float64 `json:"raw"`
+	Band  string  `json:"band"`
+	// ZScore compares Value with its own trailing baseline (regions only).
+	ZScore    *float64       `json:"zscore,omitempty"`
+	Incidents int            `json:"incidents"`
+	Events    int            `json:"events"`
+	Top       []Contribution `json:"top"`
 }
 
-// Contribution is one event's share of a number.
+// Contribution is one incident's share of a number.
 type Contribution struct {
-	EventID      string    `json:"event_id"`
+	IncidentID   string    `json:"incident_id"`
 	Title        string    `json:"title"`
 	Link         string    `json:"link"`
 	Outlet       string    `json:"outlet"`
@@ -164,19 +217,44 @@ type Contribution struct {
 	Published    time.Time `json:"published"`
 	Score        float64   `json:"score"`
 	Deescalatory bool      `json:"deescalatory,omitempty"`
+	Reports      int       `json:"reports"`
+	Sources      []Source  `json:"sources"`
+}
+
+// Source is one report of an incident.
+type Source struct {
+	Outlet string `json:"outlet"`
+	Title  string `json:"title"`
+	Link   string `json:"link"`
 }
 
 type acc struct {
-	esc, de float64
-	n       int
-	contrib []Contribution
+	esc, de   float64
+	incidents int
+	reports   int
+	contrib   []Contribution
+}
+
+// clustered returns the incidents, rebuilding them if events changed.
+// The caller holds ix.mu.
+func (ix *Index) clustered() []*Incident {
+	if ix.dirty || ix.incidents == nil {
+		ix.incidents = cluster(ix.tx, ix.events)
+		ix.dirty = false
+	}
+	return ix.incidents
 }
 
 // Snapshot computes every number at now, listing each number's topN
-// largest contributions.
+// largest incidents. With withZ it also computes the regions' z-scores.
 func (ix *Index) Snapshot(now time.Time, topN int) Snapshot {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.snapshot(now, topN, true)
+}
+
+func (ix *Index) snapshot(now time.Time, topN int, withZ bool) Snapshot {
+	incidents := ix.clustered()
 	total := &acc{}
 	regions := map[string]*acc{}
 	cats := map[string]*acc{}
@@ -186,39 +264,24 @@ func (ix *Index) Snapshot(now time.Time, topN int) Snapshot {
 	for _, s := range ix.tx.Sections {
 		cats[s.ID] = &acc{}
 	}
-	// Sum in ID order: floating-point sums depend on order, and the same
-	// events must give the same numbers whatever order they arrived in.
-	ids := make([]string, 0, len(ix.events))
-	for id := range ix.events {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		e := ix.events[id]
-		ty := ix.tx.TypeByID(e.Classification.Type)
-		s := ix.Score(e, now)
+	for _, in := range incidents { // in ID order: sums do not depend on arrival order
+		s, reports := ix.incidentScore(in, now)
 		if s <= 0 {
 			continue
 		}
-		section := e.Classification.Section
-		if ix.tx.SectionByID(section) == nil {
-			section = ty.Section
-		}
+		ty := ix.tx.TypeByID(in.Type)
 		var c Contribution
 		if topN > 0 {
-			c = Contribution{
-				EventID: e.ID, Title: e.Title, Link: e.Link, Outlet: e.Source.Outlet,
-				Type: e.Classification.Type, Region: e.Classification.Region,
-				Published: e.Published, Score: round(s, 4), Deescalatory: ty.Deescalatory,
-			}
+			c = ix.contribution(in, now, s, reports, ty.Deescalatory)
 		}
-		for _, a := range [3]*acc{total, regions[e.Classification.Region], cats[section]} {
+		for _, a := range [3]*acc{total, regions[in.Region], cats[in.Section]} {
 			if ty.Deescalatory {
 				a.de += s
 			} else {
 				a.esc += s
 			}
-			a.n++
+			a.incidents++
+			a.reports += reports
 			if topN > 0 {
 				a.contrib = append(a.contrib, c)
 			}
@@ -229,13 +292,41 @@ func (ix *Index) Snapshot(now time.Time, topN int) Snapshot {
 		Gauge:   ix.number(total, topN),
 		Regions: map[string]Number{}, Categories: map[string]Number{},
 	}
+	var z map[string]float64
+	if withZ {
+		z = ix.zscores(incidents, now, regions)
+	}
 	for id, a := range regions {
-		snap.Regions[id] = ix.number(a, topN)
+		n := ix.number(a, topN)
+		if withZ {
+			v := z[id]
+			n.ZScore = &v
+		}
+		snap.Regions[id] = n
 	}
 	for id, a := range cats {
 		snap.Categories[id] = ix.number(a, topN)
 	}
 	return snap
+}
+
+func (ix *Index) contribution(in *Incident, now time.Time, score float64, reports int, de bool) Contribution {
+	first := in.Reports[0]
+	c := Contribution{
+		IncidentID: in.ID, Title: first.Title, Link: first.Link, Outlet: outletOf(first),
+		Type: in.Type, Region: in.Region, Published: first.Published, Score: round(score, 4),
+		Deescalatory: de, Reports: reports,
+	}
+	for _, e := range in.Reports {
+		if EventTime(e).After(now) {
+			continue
+		}
+		if len(c.Sources) == 10 {
+			break
+		}
+		c.Sources = append(c.Sources, Source{Outlet: outletOf(e), Title: e.Title, Link: e.Link})
+	}
+	return c
 }
 
 func (ix *Index) number(a *acc, topN int) Number {
@@ -244,14 +335,15 @@ func (ix *Index) number(a *acc, topN int) Number {
 		if a.contrib[i].Score != a.contrib[j].Score {
 			return a.contrib[i].Score > a.contrib[j].Score
 		}
-		return a.contrib[i].EventID < a.contrib[j].EventID
+		return a.contrib[i].IncidentID < a.contrib[j].IncidentID
 	})
 	top := a.contrib[:min(topN, len(a.contrib))]
-	return Number{Value: round(v, 2), Raw: round(raw, 4), Band: ix.tx.Band(round(v, 2)), Events: a.n, Top: append([]Contribution{}, top...)}
+	return Number{Value: round(v, 2), Raw: round(raw, 4), Band: ix.tx.Band(round(v, 2)),
+		Incidents: a.incidents, Events: a.reports, Top: append([]Contribution{}, top...)}
 }
 
 // round rounds to d decimals, so that numbers computed from the same events
-// in a different order (floating-point sums) print identically.
+// print identically whatever the platform's last bits.
 func round(x float64, d int) float64 {
 	p := math.Pow(10, float64(d))
 	return math.Round(x*p) / p
@@ -266,7 +358,7 @@ type Query struct {
 
 // Events returns the events matching q, newest first (ties by ID).
 func (ix *Index) Events(q Query) []events.Event {
-	ix.mu.RLock()
+	ix.mu.Lock()
 	out := make([]events.Event, 0, 64)
 	for _, e := range ix.events {
 		if q.Region != "" && e.Classification.Region != q.Region || q.Type != "" && e.Classification.Type != q.Type {
@@ -277,7 +369,7 @@ func (ix *Index) Events(q Query) []events.Event {
 		}
 		out = append(out, e)
 	}
-	ix.mu.RUnlock()
+	ix.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].Published.Equal(out[j].Published) {
 			return out[i].Published.After(out[j].Published)
@@ -288,4 +380,11 @@ func (ix *Index) Events(q Query) []events.Event {
 		out = out[:q.Limit]
 	}
 	return out
+}
+
+// Incidents returns the incidents (clusters of reports), in ID order.
+func (ix *Index) Incidents() []*Incident {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return append([]*Incident(nil), ix.clustered()...)
 }

@@ -17,7 +17,7 @@ func ev(i int, typ, region string, at time.Time) events.Event {
 	return events.Event{
 		ID:        events.ID(fmt.Sprintf("guid-%d", i), ""),
 		Source:    events.Source{FeedID: "f", Outlet: "O", Kind: events.KindNews, Credibility: 1},
-		Title:     fmt.Sprintf("event %d", i),
+		Title:     fmt.Sprintf("event k%dk q%dq", i, i), // unique words: one incident per event
 		Link:      fmt.Sprintf("https://x/%d", i),
 		Published: at, Fetched: at,
 		Classification: events.Classification{Relevant: true, Type: typ, Region: region, Confidence: 1},
@@ -33,8 +33,8 @@ func TestDecayHalvesAtHalfLife(t *testing.T) {
 	if math.Abs(s1-s0/2) > 1e-9 || s0 != tx.TypeByID("military_exercise").Weight {
 		t.Fatalf("score at 0 = %v, at half-life = %v", s0, s1)
 	}
-	if ix.Score(e, t0.Add(-time.Hour)) != s0 {
-		t.Error("an event in the future must count as age 0")
+	if ix.Score(e, t0.Add(-time.Hour)) != 0 {
+		t.Error("an event after the evaluation time must count nothing")
 	}
 }
 
@@ -153,7 +153,7 @@ func TestEventsQuery(t *testing.T) {
 		ix.Add(ev(i, "military_exercise", region, t0.Add(time.Duration(i)*time.Hour)))
 	}
 	got := ix.Events(Query{Region: "taiwan_strait", Since: t0.Add(3 * time.Hour), Limit: 2})
-	if len(got) != 2 || got[0].Title != "event 8" || got[1].Title != "event 6" {
+	if len(got) != 2 || got[0].Title != "event k8k q8q" || got[1].Title != "event k6k q6q" {
 		t.Fatalf("got %v", got)
 	}
 }
@@ -188,5 +188,71 @@ func BenchmarkSnapshot10kTop5(b *testing.B) {
 	now := t0.Add(24 * time.Hour)
 	for b.Loop() {
 		ix.Snapshot(now, 5)
+	}
+}
+
+func report(id, outlet, typ, region, title string, at time.Time) events.Event {
+	e := ev(0, typ, region, at)
+	e.ID = events.ID(id, "")
+	e.Title = title
+	e.Source.Outlet = outlet
+	return e
+}
+
+func TestReportsOfOneIncidentAreScoredOnce(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	one, many := New(tx), New(tx)
+	first := report("a", "Reuters", "military_exercise", "taiwan_strait", "China begins military drills around Taiwan", t0)
+	one.Add(first)
+	many.Add(first)
+	for i, o := range []string{"AP", "BBC", "CNN", "NHK", "Yonhap", "AFP", "Kyodo"} {
+		many.Add(report(fmt.Sprint("b", i), o, "military_exercise", "taiwan_strait",
+			"Chinese military starts drills around Taiwan", t0.Add(time.Duration(i+1)*time.Hour)))
+	}
+	// A different incident of the same type and region, and a report of the
+	// same words outside the window, stay apart.
+	many.Add(report("c", "AP", "military_exercise", "taiwan_strait", "Taiwan army holds live-fire artillery practice on Penghu", t0.Add(2*time.Hour)))
+	many.Add(report("d", "AP", "military_exercise", "taiwan_strait", "China begins military drills around Taiwan", t0.Add(5*24*time.Hour)))
+	incidents := many.Incidents()
+	if len(incidents) != 3 || len(incidents[0].Reports)+len(incidents[1].Reports)+len(incidents[2].Reports) != 10 {
+		t.Fatalf("got %d incidents", len(incidents))
+	}
+	now := t0.Add(8 * time.Hour)
+	s1 := one.Snapshot(now, 1).Regions["taiwan_strait"]
+	s8 := many.Snapshot(now, 1).Regions["taiwan_strait"]
+	if s8.Top[0].Reports != 8 || len(s8.Top[0].Sources) != 8 {
+		t.Fatalf("top incident: %+v", s8.Top[0])
+	}
+	// 8 outlets raise the incident by 1 + 0.3·log2(8) = 1.9, not 8×.
+	ratio := s8.Top[0].Score / s1.Top[0].Score
+	if ratio < 1.5 || ratio > 2.5 {
+		t.Errorf("eight outlets weigh %.2f× one", ratio)
+	}
+}
+
+func TestZScoreSeparatesRoutineFromExcess(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	ix := New(tx)
+	// Coast guard ships near the Senkakus every day for 40 days.
+	for d := range 40 {
+		ix.Add(report(fmt.Sprint("r", d), "NHK", "maritime_patrol", "east_china_sea",
+			fmt.Sprintf("Chinese ships near Senkakus day k%dk", d), t0.Add(time.Duration(d)*24*time.Hour)))
+	}
+	now := t0.Add(39*24*time.Hour + time.Hour)
+	routine := *ix.Snapshot(now, 0).Regions["east_china_sea"].ZScore
+	if math.Abs(routine) >= 3 {
+		t.Fatalf("routine daily patrols read z = %.2f", routine)
+	}
+	// Then a surge: ten incidents in one day.
+	for i := range 10 {
+		ix.Add(report(fmt.Sprint("s", i), "NHK", "military_incident", "east_china_sea",
+			fmt.Sprintf("collision near Senkakus k%dk", i), now.Add(-time.Duration(i)*time.Minute)))
+	}
+	surge := *ix.Snapshot(now, 0).Regions["east_china_sea"].ZScore
+	if surge < 3 {
+		t.Fatalf("a surge reads z = %.2f, want >= 3", surge)
+	}
+	if z := *ix.Snapshot(now, 0).Regions["korean_peninsula"].ZScore; z != 0 {
+		t.Errorf("a quiet region reads z = %.2f", z)
 	}
 }

@@ -157,6 +157,7 @@ var (
 	descIndex    = prometheus.NewDesc("tensionwatch_index", "East Asia tension gauge, 0-100.", nil, nil)
 	descRegion   = prometheus.NewDesc("tensionwatch_region_index", "Regional tension sub-index, 0-100.", []string{"region"}, nil)
 	descCategory = prometheus.NewDesc("tensionwatch_category_index", "Tension sub-index of a section of the policy paper, 0-100.", []string{"category"}, nil)
+	descZ        = prometheus.NewDesc("tensionwatch_index_zscore", "Robust z-score of a region's sub-index against its own trailing baseline (see METHODOLOGY.md).", []string{"region"}, nil)
 	descComputed = prometheus.NewDesc("tensionwatch_index_last_computed_timestamp_seconds", "Unix time the index was last computed.", nil, nil)
 )
 
@@ -164,6 +165,7 @@ func (c *indexCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descIndex
 	ch <- descRegion
 	ch <- descCategory
+	ch <- descZ
 	ch <- descComputed
 }
 
@@ -174,6 +176,9 @@ func (c *indexCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descIndex, prometheus.GaugeValue, snap.Gauge.Value)
 	for id, n := range snap.Regions {
 		ch <- prometheus.MustNewConstMetric(descRegion, prometheus.GaugeValue, n.Value, id)
+		if n.ZScore != nil {
+			ch <- prometheus.MustNewConstMetric(descZ, prometheus.GaugeValue, *n.ZScore, id)
+		}
 	}
 	for id, n := range snap.Categories {
 		ch <- prometheus.MustNewConstMetric(descCategory, prometheus.GaugeValue, n.Value, id)

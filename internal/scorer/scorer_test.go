@@ -66,6 +66,7 @@ func TestMetricsFromTheStart(t *testing.T) {
 		`tensionwatch_region_index{region="taiwan_strait"} 0`,
 		`tensionwatch_region_index{region="east_asia"} 0`,
 		`tensionwatch_category_index{category="de_escalation"} 0`,
+		`tensionwatch_index_zscore{region="east_china_sea"} 0`,
 		`tensionwatch_events_total{region="korean_peninsula",type="weapons_test"} 0`,
 		`tensionwatch_build_info{goversion=`,
 		`methodology_version="` + events.DefaultTaxonomy().Version + `"`,

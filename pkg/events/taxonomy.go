@@ -77,6 +77,21 @@ type IndexSpec struct {
 	MagnitudeCap float64 `yaml:"magnitude_cap"`
 	// Bands name ranges of the gauge, ascending by Min; the first has Min 0.
 	Bands []Band `yaml:"bands"`
+	// Corroboration raises an incident reported by n distinct outlets by
+	// the factor 1 + corroboration × log2(n): less than linearly.
+	Corroboration float64 `yaml:"corroboration"`
+	// ClusterWindow is how long after an incident's first report another
+	// report can still join it.
+	ClusterWindow time.Duration `yaml:"cluster_window"`
+	// ClusterSimilarity is the least title-word overlap (0..1) for a report
+	// to join an incident of its type and region.
+	ClusterSimilarity float64 `yaml:"cluster_similarity"`
+	// BaselineWindow and BaselineStep sample each region's trailing
+	// baseline for its z-score; BaselineMinSpread (gauge points) floors the
+	// robust spread so that a flat history does not make every change huge.
+	BaselineWindow    time.Duration `yaml:"baseline_window"`
+	BaselineStep      time.Duration `yaml:"baseline_step"`
+	BaselineMinSpread float64       `yaml:"baseline_min_spread"`
 }
 
 // Band is a named range of the gauge from Min (inclusive) to the next band.
@@ -232,6 +247,21 @@ func (t *Taxonomy) validate() problems {
 	}
 	if ix.MagnitudeCap < 1 {
 		errs.add([]string{"index", "magnitude_cap"}, "index.magnitude_cap must be >= 1")
+	}
+	if ix.Corroboration < 0 {
+		errs.add([]string{"index", "corroboration"}, "index.corroboration must be >= 0")
+	}
+	if ix.ClusterWindow <= 0 {
+		errs.add([]string{"index", "cluster_window"}, "index.cluster_window must be > 0")
+	}
+	if ix.ClusterSimilarity <= 0 || ix.ClusterSimilarity > 1 {
+		errs.add([]string{"index", "cluster_similarity"}, "index.cluster_similarity must be in (0,1]")
+	}
+	if ix.BaselineStep <= 0 || ix.BaselineWindow < ix.BaselineStep {
+		errs.add([]string{"index", "baseline_step"}, "index.baseline_step must be > 0 and at most baseline_window")
+	}
+	if ix.BaselineMinSpread <= 0 {
+		errs.add([]string{"index", "baseline_min_spread"}, "index.baseline_min_spread must be > 0")
 	}
 	if len(ix.Bands) == 0 || ix.Bands[0].Min != 0 {
 		errs.add([]string{"index", "bands"}, "index.bands: the first band must start at 0")

@@ -1,0 +1,75 @@
+package index
+
+import (
+	"math"
+	"sort"
+	"time"
+)
+
+// zscores returns each region's robust z-score at now: how far its gauge
+// stands from its own trailing baseline, in robust standard deviations,
+//
+//	z = (value − median(samples)) / max(1.4826 × MAD(samples), baseline_min_spread)
+//
+// where the samples are the region's gauge at every baseline_step over the
+// last baseline_window. Routine activity that happens every day (coast guard
+// ships near the Senkakus) raises the median with it and so reads near 0; an
+// excess over the routine reads high. The caller holds ix.mu.
+func (ix *Index) zscores(incidents []*Incident, now time.Time, current map[string]*acc) map[string]float64 {
+	spec := ix.tx.Index
+	k := int(spec.BaselineWindow / spec.BaselineStep)
+	anchor := now.Truncate(spec.BaselineStep)
+	times := make([]time.Time, k)
+	for i := range times {
+		times[i] = anchor.Add(-time.Duration(i+1) * spec.BaselineStep)
+	}
+	type sums struct{ esc, de []float64 }
+	per := map[string]*sums{}
+	for _, r := range ix.tx.Regions {
+		per[r.ID] = &sums{make([]float64, k), make([]float64, k)}
+	}
+	for _, in := range incidents {
+		de := ix.tx.TypeByID(in.Type).Deescalatory
+		s := per[in.Region]
+		for i, t := range times {
+			if in.Start.After(t) {
+				continue
+			}
+			v, _ := ix.incidentScore(in, t)
+			if de {
+				s.de[i] += v
+			} else {
+				s.esc[i] += v
+			}
+		}
+	}
+	out := map[string]float64{}
+	samples := make([]float64, k)
+	for id, s := range per {
+		for i := range samples {
+			samples[i], _ = ix.Gauge(s.esc[i], s.de[i])
+		}
+		v, _ := ix.Gauge(current[id].esc, current[id].de)
+		med := median(samples)
+		dev := make([]float64, k)
+		for i, x := range samples {
+			dev[i] = math.Abs(x - med)
+		}
+		spread := math.Max(1.4826*median(dev), spec.BaselineMinSpread)
+		out[id] = round((v-med)/spread, 2)
+	}
+	return out
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	} else {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+}

@@ -16,14 +16,14 @@ import (
 type ConsumeOptions struct {
 	Bus    bus.Config
 	Scorer *scorer.Scorer
-	// Window is how far back to replay on start.
-	Window time.Duration
-	Log    *slog.Logger
-	Now    func() time.Time
+	// Since returns where to start replaying at now (index.Cutoff).
+	Since func(now time.Time) time.Time
+	Log   *slog.Logger
+	Now   func() time.Time
 }
 
 // RunScorerConsumer feeds every partition of the events topic into the
-// scorer until ctx is done. On start it replays Window back from now and
+// scorer until ctx is done. On start it replays from Since(now) and
 // marks the scorer ready once it has caught up. If the brokers go away it
 // retries, replaying the window again; duplicates are dropped by event ID.
 func RunScorerConsumer(ctx context.Context, o ConsumeOptions) error {
@@ -36,7 +36,7 @@ func RunScorerConsumer(ctx context.Context, o ConsumeOptions) error {
 	}
 	delay := 500 * time.Millisecond
 	for {
-		since := now().Add(-o.Window)
+		since := o.Since(now())
 		start := time.Now()
 		err := bus.ConsumeAll(ctx, o.Bus, since, func(m kafka.Message) error {
 			if err := o.Scorer.Apply(m.Value, m.Time); err != nil {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -13,6 +14,7 @@ import (
 	"github.com/tensionwatch/tensionwatch/internal/bus"
 	"github.com/tensionwatch/tensionwatch/internal/feedlist"
 	"github.com/tensionwatch/tensionwatch/internal/fetcher"
+	"github.com/tensionwatch/tensionwatch/internal/index"
 	"github.com/tensionwatch/tensionwatch/internal/poller"
 	"github.com/tensionwatch/tensionwatch/internal/scorer"
 	"github.com/tensionwatch/tensionwatch/internal/version"
@@ -62,7 +64,8 @@ func RunScorerService(ctx context.Context, o ScorerServiceOptions) error {
 	defer stopCons()
 	consErr := make(chan error, 1)
 	go func() {
-		consErr <- RunScorerConsumer(consCtx, ConsumeOptions{Bus: o.Bus, Scorer: sc, Window: o.Taxonomy.Index.Window, Log: o.Log})
+		consErr <- RunScorerConsumer(consCtx, ConsumeOptions{Bus: o.Bus, Scorer: sc, Log: o.Log,
+			Since: func(now time.Time) time.Time { return index.Cutoff(o.Taxonomy, now) }})
 	}()
 	if o.Started != nil {
 		o.Started(sc)

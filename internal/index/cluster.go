@@ -1,6 +1,7 @@
 package index
 
 import (
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -18,65 +19,113 @@ type Incident struct {
 	Start   time.Time      // time of its first report
 	Reports []events.Event // by time, then ID
 	words   map[string]bool
+	// Running over Reports: the best base score, discounted to Start by the
+	// half-life, and the number of distinct outlets.
+	prefBest    []float64
+	prefOutlets []int
+	outlets     map[string]bool
 }
 
-// cluster groups events into incidents. It visits events in time order (ties
-// by ID), so the result depends only on the set of events, never on the order
+// reportsAt returns how many reports the incident had at now.
+func (in *Incident) reportsAt(now time.Time) int {
+	n := len(in.Reports)
+	if n == 0 || !EventTime(in.Reports[n-1]).After(now) {
+		return n
+	}
+	return sort.Search(n, func(i int) bool { return EventTime(in.Reports[i]).After(now) })
+}
+
+// A clusterer groups events into incidents. Fed events in time order (ties
+// by ID), its result depends only on the set of events, never on the order
 // they arrived in. An event joins the open incident of its type and region
 // whose title words overlap its own most, if the overlap is at least
 // index.cluster_similarity and the incident started at most
 // index.cluster_window before it; otherwise it opens a new incident.
-func cluster(tx *events.Taxonomy, evs map[string]events.Event) []*Incident {
-	sorted := make([]events.Event, 0, len(evs))
-	for _, e := range evs {
-		sorted = append(sorted, e)
+type clusterer struct {
+	tx    *events.Taxonomy
+	open  map[clusterKey][]*Incident
+	all   []*Incident
+	last  events.Event
+	count int
+}
+
+type clusterKey struct{ ty, region string }
+
+// maxCandidates is how many of the most recent open incidents of a type and
+// region a report is compared with.
+const maxCandidates = 64
+
+func newClusterer(tx *events.Taxonomy) *clusterer {
+	return &clusterer{tx: tx, open: map[clusterKey][]*Incident{}}
+}
+
+// canExtend reports whether e comes after every event added so far.
+func (c *clusterer) canExtend(e events.Event) bool {
+	return c.count == 0 || !eventLess(e, c.last)
+}
+
+func (c *clusterer) add(e events.Event) {
+	c.last = e
+	c.count++
+	k := clusterKey{e.Classification.Type, e.Classification.Region}
+	t := EventTime(e)
+	w := titleWords(e.Title)
+	live := c.open[k] // in order of Start: drop those too old to join from the front
+	for len(live) > 0 && t.Sub(live[0].Start) > c.tx.Index.ClusterWindow {
+		live = live[1:]
 	}
-	sort.Slice(sorted, func(i, j int) bool {
-		ti, tj := EventTime(sorted[i]), EventTime(sorted[j])
-		if !ti.Equal(tj) {
-			return ti.Before(tj)
-		}
-		return sorted[i].ID < sorted[j].ID
-	})
-	window, minSim := tx.Index.ClusterWindow, tx.Index.ClusterSimilarity
-	type key struct{ ty, region string }
-	open := map[key][]*Incident{}
-	var out []*Incident
-	for _, e := range sorted {
-		k := key{e.Classification.Type, e.Classification.Region}
-		t := EventTime(e)
-		w := titleWords(e.Title)
-		// drop incidents that are too old to join, keep the rest
-		live := open[k][:0]
-		for _, in := range open[k] {
-			if t.Sub(in.Start) <= window {
-				live = append(live, in)
-			}
-		}
-		open[k] = live
-		var best *Incident
-		bestSim := 0.0
-		for _, in := range live {
-			if s := overlap(w, in.words); s >= minSim && s > bestSim {
-				best, bestSim = in, s
-			}
-		}
-		if best == nil {
-			section := e.Classification.Section
-			if tx.SectionByID(section) == nil {
-				section = tx.TypeByID(k.ty).Section
-			}
-			best = &Incident{ID: e.ID, Type: k.ty, Region: k.region, Section: section, Start: t, words: map[string]bool{}}
-			open[k] = append(open[k], best)
-			out = append(out, best)
-		}
-		best.Reports = append(best.Reports, e)
-		for x := range w {
-			best.words[x] = true
+	c.open[k] = live
+	var best *Incident
+	bestSim := 0.0
+	// Compare with the most recent open incidents only: reports of one story
+	// come within hours, and the cap keeps a flood of news linear.
+	for i := len(live) - 1; i >= 0 && i >= len(live)-maxCandidates; i-- {
+		in := live[i]
+		if s := overlap(w, in.words); s >= c.tx.Index.ClusterSimilarity && s > bestSim {
+			best, bestSim = in, s
 		}
 	}
+	if best == nil {
+		section := e.Classification.Section
+		if c.tx.SectionByID(section) == nil {
+			section = c.tx.TypeByID(k.ty).Section
+		}
+		best = &Incident{ID: e.ID, Type: k.ty, Region: k.region, Section: section, Start: t,
+			words: map[string]bool{}, outlets: map[string]bool{}}
+		c.open[k] = append(c.open[k], best)
+		c.all = append(c.all, best)
+	}
+	best.Reports = append(best.Reports, e)
+	hl := float64(c.tx.TypeByID(k.ty).HalfLife)
+	v := baseScore(c.tx, e) * math.Exp2(float64(t.Sub(best.Start))/hl) // ≤ 2^(window/half-life)
+	if n := len(best.prefBest); n > 0 {
+		v = math.Max(v, best.prefBest[n-1])
+	}
+	best.prefBest = append(best.prefBest, v)
+	best.outlets[outletOf(e)] = true
+	best.prefOutlets = append(best.prefOutlets, len(best.outlets))
+	for x := range w {
+		best.words[x] = true
+	}
+}
+
+// sorted returns the incidents in ID order.
+func (c *clusterer) sorted() []*Incident {
+	out := append([]*Incident(nil), c.all...)
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+func eventLess(a, b events.Event) bool {
+	ta, tb := EventTime(a), EventTime(b)
+	if !ta.Equal(tb) {
+		return ta.Before(tb)
+	}
+	return a.ID < b.ID
+}
+
+func sortEvents(evs []events.Event) {
+	sort.Slice(evs, func(i, j int) bool { return eventLess(evs[i], evs[j]) })
 }
 
 // overlap is the overlap coefficient |a ∩ b| / min(|a|, |b|): a short

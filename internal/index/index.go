@@ -35,9 +35,12 @@ type Index struct {
 	mu     sync.Mutex
 	events map[string]events.Event
 	seen   map[string]time.Time // IDs pruned from events, kept for the window
-	// incidents is the clustering of events, rebuilt when events change.
-	incidents []*Incident
-	dirty     bool
+	// clu is the clustering of events; pending holds events added since.
+	// In-order additions extend it, anything else rebuilds it.
+	pending []events.Event
+	clu     *clusterer
+	dirty   bool
+	oldest  time.Time // of the events held; Prune has nothing to do before it
 }
 
 // New returns an empty index for the taxonomy.
@@ -62,7 +65,10 @@ func (ix *Index) Add(e events.Event) bool {
 		return false
 	}
 	ix.events[e.ID] = e
-	ix.dirty = true
+	ix.pending = append(ix.pending, e)
+	if t := EventTime(e); ix.oldest.IsZero() || t.Before(ix.oldest) {
+		ix.oldest = t
+	}
 	return true
 }
 
@@ -82,19 +88,36 @@ func (ix *Index) Len() int {
 	return len(ix.events)
 }
 
-// Prune drops events older than the taxonomy's window, remembering their
-// IDs for one more window so that a late duplicate stays ignored.
+// Cutoff is the oldest event time the index holds at now: the taxonomy's
+// window back from now, rounded down to a whole UTC day. Rounding makes the
+// set of events held a function of the day, not of the moment, so a scorer
+// that restarts and replays from Cutoff holds exactly what a scorer that ran
+// all along holds, and pruning (which re-clusters) happens once a day.
+func Cutoff(tx *events.Taxonomy, now time.Time) time.Time {
+	return now.Add(-tx.Index.Window).UTC().Truncate(24 * time.Hour)
+}
+
+// Prune drops events older than Cutoff, remembering their IDs for one more
+// window so that a late duplicate stays ignored.
 func (ix *Index) Prune(now time.Time) int {
-	cutoff := now.Add(-ix.tx.Index.Window)
+	cutoff := Cutoff(ix.tx, now)
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	if !ix.oldest.Before(cutoff) {
+		return 0
+	}
 	n := 0
+	ix.oldest = time.Time{}
 	for id, e := range ix.events {
-		if EventTime(e).Before(cutoff) {
-			delete(ix.events, id)
-			ix.seen[id] = EventTime(e)
-			n++
+		if t := EventTime(e); !t.Before(cutoff) {
+			if ix.oldest.IsZero() || t.Before(ix.oldest) {
+				ix.oldest = t
+			}
+			continue
 		}
+		delete(ix.events, id)
+		ix.seen[id] = EventTime(e)
+		n++
 	}
 	for id, t := range ix.seen {
 		if t.Before(cutoff.Add(-ix.tx.Index.Window)) {
@@ -128,48 +151,34 @@ func (ix *Index) Score(e events.Event, now time.Time) float64 {
 	if age < 0 {
 		return 0
 	}
-	decay := math.Exp2(-float64(age) / float64(ty.HalfLife))
-	return ty.Weight * ix.magnitude(e.Classification.Magnitude) * e.Source.Credibility * e.Classification.Confidence * decay
+	return baseScore(ix.tx, e) * math.Exp2(-float64(age)/float64(ty.HalfLife))
 }
 
-func (ix *Index) magnitude(m events.Magnitude) float64 {
-	v := 1 + math.Log2(1+float64(m.Aircraft+m.Ships+m.Missiles)/10)
+// baseScore is a report's score at age 0.
+func baseScore(tx *events.Taxonomy, e events.Event) float64 {
+	ty := tx.TypeByID(e.Classification.Type)
+	m := e.Classification.Magnitude
+	mag := 1 + math.Log2(1+float64(m.Aircraft+m.Ships+m.Missiles)/10)
 	if m.LiveFire {
-		v += 0.5
+		mag += 0.5
 	}
-	return math.Min(v, ix.tx.Index.MagnitudeCap)
+	mag = math.Min(mag, tx.Index.MagnitudeCap)
+	return ty.Weight * mag * e.Source.Credibility * e.Classification.Confidence
 }
 
 // incidentScore is an incident's contribution at now: its strongest report
-// so far, raised less than linearly by independent corroboration.
+// so far, raised less than linearly by independent corroboration. All of an
+// incident's reports share one half-life, so which report is strongest does
+// not change as they decay, and the incident keeps running maxima: the cost
+// is one search and one exponential, whatever the number of reports.
 func (ix *Index) incidentScore(in *Incident, now time.Time) (score float64, reports int) {
-	best := 0.0
-	var outlets [16]string // distinct outlets beyond 16 add nothing measurable
-	n := 0
-	for _, e := range in.Reports {
-		if EventTime(e).After(now) {
-			break // reports are in time order
-		}
-		s := ix.Score(e, now)
-		reports++
-		best = math.Max(best, s)
-		o := outletOf(e)
-		known := false
-		for _, x := range outlets[:n] {
-			if x == o {
-				known = true
-				break
-			}
-		}
-		if !known && n < len(outlets) {
-			outlets[n] = o
-			n++
-		}
-	}
+	reports = in.reportsAt(now)
 	if reports == 0 {
 		return 0, 0
 	}
-	return best * (1 + ix.tx.Index.Corroboration*math.Log2(float64(n))), reports
+	hl := float64(ix.tx.TypeByID(in.Type).HalfLife)
+	best := in.prefBest[reports-1] * math.Exp2(-float64(now.Sub(in.Start))/hl)
+	return best * (1 + ix.tx.Index.Corroboration*math.Log2(float64(in.prefOutlets[reports-1]))), reports
 }
 
 func outletOf(e events.Event) string {
@@ -182,7 +191,11 @@ func outletOf(e events.Event) string {
 // Gauge maps escalatory and de-escalatory sums to 0..100.
 func (ix *Index) Gauge(esc, de float64) (value, raw float64) {
 	raw = esc - math.Min(de, ix.tx.Index.MaxDeescalation*esc)
-	return 100 * (1 - math.Exp(-raw/ix.tx.Index.Scale)), raw
+	return ix.gaugeOfRaw(raw), raw
+}
+
+func (ix *Index) gaugeOfRaw(raw float64) float64 {
+	return 100 * (1 - math.Exp(-math.Pow(raw/ix.tx.Index.Scale, ix.tx.Index.Shape)))
 }
 
 // Snapshot is every number of the index at one time.
@@ -235,14 +248,38 @@ type acc struct {
 	contrib   []Contribution
 }
 
-// clustered returns the incidents, rebuilding them if events changed.
-// The caller holds ix.mu.
+// clustered returns the incidents, up to date with the events. Events added
+// in time order extend the clustering; an older one, or a prune, rebuilds it
+// from scratch, so the result is always that of clustering the whole set in
+// time order. The caller holds ix.mu.
 func (ix *Index) clustered() []*Incident {
-	if ix.dirty || ix.incidents == nil {
-		ix.incidents = cluster(ix.tx, ix.events)
+	if ix.clu == nil {
+		ix.clu = newClusterer(ix.tx)
+	}
+	if len(ix.pending) > 0 && !ix.dirty {
+		sortEvents(ix.pending)
+		if ix.clu.canExtend(ix.pending[0]) {
+			for _, e := range ix.pending {
+				ix.clu.add(e)
+			}
+		} else {
+			ix.dirty = true
+		}
+	}
+	if ix.dirty {
+		ix.clu = newClusterer(ix.tx)
+		all := make([]events.Event, 0, len(ix.events))
+		for _, e := range ix.events {
+			all = append(all, e)
+		}
+		sortEvents(all)
+		for _, e := range all {
+			ix.clu.add(e)
+		}
 		ix.dirty = false
 	}
-	return ix.incidents
+	ix.pending = ix.pending[:0]
+	return ix.clu.all
 }
 
 // Snapshot computes every number at now, listing each number's topN
@@ -253,8 +290,16 @@ func (ix *Index) Snapshot(now time.Time, topN int) Snapshot {
 	return ix.snapshot(now, topN, true)
 }
 
+// SnapshotNumbers computes the numbers at now without contributions or
+// z-scores: what a replay step or a chart needs.
+func (ix *Index) SnapshotNumbers(now time.Time) Snapshot {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.snapshot(now, 0, false)
+}
+
 func (ix *Index) snapshot(now time.Time, topN int, withZ bool) Snapshot {
-	incidents := ix.clustered()
+	incidents := ix.clustered() // in time order of their first report
 	total := &acc{}
 	regions := map[string]*acc{}
 	cats := map[string]*acc{}
@@ -264,7 +309,7 @@ func (ix *Index) snapshot(now time.Time, topN int, withZ bool) Snapshot {
 	for _, s := range ix.tx.Sections {
 		cats[s.ID] = &acc{}
 	}
-	for _, in := range incidents { // in ID order: sums do not depend on arrival order
+	for _, in := range incidents { // a fixed order: sums do not depend on arrival order
 		s, reports := ix.incidentScore(in, now)
 		if s <= 0 {
 			continue
@@ -289,7 +334,7 @@ func (ix *Index) snapshot(now time.Time, topN int, withZ bool) Snapshot {
 	}
 	snap := Snapshot{
 		ComputedAt: now.UTC(), MethodologyVersion: ix.tx.Version,
-		Gauge:   ix.number(total, topN),
+		Gauge:   ix.eastAsia(total, regions, topN),
 		Regions: map[string]Number{}, Categories: map[string]Number{},
 	}
 	var z map[string]float64
@@ -327,6 +372,27 @@ func (ix *Index) contribution(in *Incident, now time.Time, score float64, report
 		c.Sources = append(c.Sources, Source{Outlet: outletOf(e), Title: e.Title, Link: e.Link})
 	}
 	return c
+}
+
+// eastAsia is the whole gauge: the hottest region's raw plus a fraction of
+// the others', so that scattered background does not add up to a crisis.
+func (ix *Index) eastAsia(total *acc, regions map[string]*acc, topN int) Number {
+	n := ix.number(total, topN)
+	hottest, rest := 0.0, 0.0
+	for _, r := range ix.tx.Regions { // taxonomy order: the sum is deterministic
+		_, raw := ix.Gauge(regions[r.ID].esc, regions[r.ID].de)
+		if raw > hottest {
+			rest += hottest
+			hottest = raw
+		} else {
+			rest += raw
+		}
+	}
+	raw := hottest + ix.tx.Index.OtherRegions*rest
+	n.Raw = round(raw, 4)
+	n.Value = round(ix.gaugeOfRaw(raw), 2)
+	n.Band = ix.tx.Band(n.Value)
+	return n
 }
 
 func (ix *Index) number(a *acc, topN int) Number {
@@ -386,5 +452,7 @@ func (ix *Index) Events(q Query) []events.Event {
 func (ix *Index) Incidents() []*Incident {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	return append([]*Incident(nil), ix.clustered()...)
+	out := append([]*Incident(nil), ix.clustered()...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }

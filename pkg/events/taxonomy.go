@@ -64,9 +64,15 @@ type Section struct {
 
 // IndexSpec holds the index's published parameters.
 type IndexSpec struct {
-	// Scale is the raw score at which a gauge reads 63 (1 - 1/e of 100):
-	// gauge = 100 * (1 - exp(-raw/scale)).
+	// Scale and Shape map a raw score to the 0..100 gauge:
+	// gauge = 100 * (1 - exp(-(raw/scale)^shape)). At raw = scale the gauge
+	// reads 63; a shape above 1 keeps scattered background low and lets
+	// concentrated activity climb steeply.
 	Scale float64 `yaml:"scale"`
+	Shape float64 `yaml:"shape"`
+	// OtherRegions weighs every region but the hottest in the East Asia
+	// gauge: raw(East Asia) = max(region raw) + other_regions × Σ the others.
+	OtherRegions float64 `yaml:"other_regions"`
 	// MaxDeescalation is the largest fraction of the escalatory score that
 	// de-escalatory events can cancel.
 	MaxDeescalation float64 `yaml:"max_deescalation"`
@@ -238,6 +244,12 @@ func (t *Taxonomy) validate() problems {
 	ix := t.Index
 	if ix.Scale <= 0 {
 		errs.add([]string{"index", "scale"}, "index.scale must be > 0")
+	}
+	if ix.Shape <= 0 {
+		errs.add([]string{"index", "shape"}, "index.shape must be > 0")
+	}
+	if ix.OtherRegions < 0 || ix.OtherRegions > 1 {
+		errs.add([]string{"index", "other_regions"}, "index.other_regions must be in [0,1]")
 	}
 	if ix.MaxDeescalation < 0 || ix.MaxDeescalation > 1 {
 		errs.add([]string{"index", "max_deescalation"}, "index.max_deescalation must be in [0,1]")

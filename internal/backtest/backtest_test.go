@@ -2,6 +2,7 @@ package backtest
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tensionwatch/tensionwatch/internal/index"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
@@ -23,7 +25,7 @@ func classifier(t testing.TB) (*events.Taxonomy, *events.Classifier) {
 
 func TestReadsBothFormatsAndDedupes(t *testing.T) {
 	tx, c := classifier(t)
-	items, skipped, err := ReadItems([]string{"testdata"})
+	items, skipped, err := ReadItems([]string{"testdata/items.jsonl", "testdata/capture.json"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,3 +164,65 @@ func BenchmarkReplay(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(items)*b.N)/b.Elapsed().Seconds(), "items/s")
 }
+
+// TestIncidentClustering measures how well reports are grouped into
+// incidents, on pairs of real reports labelled same/different
+// (testdata/incident-pairs.jsonl). It skips when ../shared is absent.
+func TestIncidentClustering(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "data", "feeds", "rumca-js-rss-link-database-2023")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("the shared April 2023 capture is absent (%s): this measurement needs ../shared/data", dir)
+	}
+	tx, c := classifier(t)
+	items, _, err := ReadItems([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := index.New(tx)
+	for _, e := range Events(items, c, 0.7) {
+		ix.Add(e)
+	}
+	incidentOf := map[string]string{}
+	for _, in := range ix.Incidents() {
+		for _, r := range in.Reports {
+			incidentOf[r.Link] = in.ID
+		}
+	}
+	f, err := os.ReadFile("testdata/incident-pairs.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tp, fp, fn, tn int
+	for _, line := range strings.Split(strings.TrimSpace(string(f)), "\n") {
+		var p struct {
+			A, B string
+			Same bool
+		}
+		if err := json.Unmarshal([]byte(line), &p); err != nil {
+			t.Fatal(err)
+		}
+		ia, oka := incidentOf[p.A]
+		ib, okb := incidentOf[p.B]
+		if !oka || !okb {
+			t.Fatalf("pair %s / %s: a report is missing from the index", p.A, p.B)
+		}
+		switch together := ia == ib; {
+		case together && p.Same:
+			tp++
+		case together:
+			fp++
+		case p.Same:
+			fn++
+		default:
+			tn++
+		}
+	}
+	prec, rec := float64(tp)/float64(tp+fp), float64(tp)/float64(tp+fn)
+	t.Logf("incident pairs: %d same, %d different | clustered together: precision %.2f, recall %.2f, F1 %.2f (tp %d fp %d fn %d tn %d)",
+		tp+fn, fp+tn, prec, rec, 2*prec*rec/(prec+rec), tp, fp, fn, tn)
+	if prec < clusterFloor.precision || rec < clusterFloor.recall {
+		t.Errorf("clustering fell below its floor: precision %.2f (floor %.2f), recall %.2f (floor %.2f)", prec, clusterFloor.precision, rec, clusterFloor.recall)
+	}
+}
+
+var clusterFloor = struct{ precision, recall float64 }{0.65, 0.6}

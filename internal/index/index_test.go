@@ -256,3 +256,35 @@ func TestZScoreSeparatesRoutineFromExcess(t *testing.T) {
 		t.Errorf("a quiet region reads z = %.2f", z)
 	}
 }
+
+// TestWorkedExample computes the example of METHODOLOGY.md; a change to the
+// formula or the published parameters must update both.
+func TestWorkedExample(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	ix := New(tx)
+	at := t0.Add(6 * time.Hour)
+	drill := func(id, outlet string) events.Event {
+		e := report(id, outlet, "military_exercise", "taiwan_strait", "China holds live-fire drills around Taiwan with 45 warplanes", t0)
+		e.Source.Credibility, e.Classification.Confidence = 0.8, 0.95
+		e.Classification.Magnitude = events.Magnitude{Aircraft: 45, LiveFire: true}
+		return e
+	}
+	ix.Add(drill("w1", "Reuters"))
+	ix.Add(drill("w2", "AP"))
+	ix.Add(drill("w3", "Focus Taiwan"))
+	talks := report("w4", "Reuters", "diplomatic_engagement", "taiwan_strait", "Beijing and Taipei envoys hold talks in Singapore", at)
+	talks.Source.Credibility, talks.Classification.Confidence = 0.8, 0.9
+	ix.Add(talks)
+	missile := report("w5", "Yonhap", "weapons_test", "korean_peninsula", "North Korea fires two ballistic missiles", t0)
+	missile.Source.Credibility, missile.Classification.Confidence = 0.85, 0.95
+	missile.Classification.Magnitude.Missiles = 2
+	ix.Add(missile)
+	s := ix.Snapshot(at, 5)
+	ts, kp := s.Regions["taiwan_strait"], s.Regions["korean_peninsula"]
+	got := fmt.Sprintf("drill %.2f | talks %.2f | taiwan_strait raw %.2f gauge %.2f | korean_peninsula raw %.2f gauge %.2f | east asia raw %.2f gauge %.2f %s",
+		ts.Top[0].Score, ts.Top[1].Score, ts.Raw, ts.Value, kp.Raw, kp.Value, s.Gauge.Raw, s.Gauge.Value, s.Gauge.Band)
+	want := "drill 19.05 | talks 2.88 | taiwan_strait raw 16.17 gauge 7.01 | korean_peninsula raw 6.84 gauge 1.29 | east asia raw 19.59 gauge 10.11 calm"
+	if got != want {
+		t.Fatalf("worked example:\n got  %s\n want %s", got, want)
+	}
+}

@@ -34,8 +34,19 @@ func (s *Scorer) Handler() http.Handler {
 type IndexResponse struct {
 	index.Snapshot
 	Bands []events.Band `json:"bands"`
+	// Parameters publishes the index's parameters (durations as text).
+	Parameters Parameters `json:"parameters"`
 	// Weights publishes each type's weight and half-life.
 	Weights []TypeWeight `json:"weights"`
+}
+
+// Parameters are the published index parameters.
+type Parameters struct {
+	events.IndexSpec
+	Window         string `json:"window"`
+	ClusterWindow  string `json:"cluster_window"`
+	BaselineWindow string `json:"baseline_window"`
+	BaselineStep   string `json:"baseline_step"`
 }
 
 // TypeWeight is one type's published weight.
@@ -67,7 +78,11 @@ func (s *Scorer) serveIndex(w http.ResponseWriter, r *http.Request) {
 		}
 		top = n
 	}
-	resp := IndexResponse{Snapshot: s.ix.Snapshot(at, top), Bands: s.tx.Index.Bands}
+	ix := s.tx.Index
+	resp := IndexResponse{Snapshot: s.ix.Snapshot(at, top), Bands: ix.Bands, Parameters: Parameters{
+		IndexSpec: ix, Window: ix.Window.String(), ClusterWindow: ix.ClusterWindow.String(),
+		BaselineWindow: ix.BaselineWindow.String(), BaselineStep: ix.BaselineStep.String(),
+	}}
 	for _, ty := range s.tx.Types {
 		resp.Weights = append(resp.Weights, TypeWeight{ty.ID, ty.Section, ty.Weight, ty.HalfLife.String(), ty.Deescalatory})
 	}

@@ -68,42 +68,42 @@ type IndexSpec struct {
 	// gauge = 100 * (1 - exp(-(raw/scale)^shape)). At raw = scale the gauge
 	// reads 63; a shape above 1 keeps scattered background low and lets
 	// concentrated activity climb steeply.
-	Scale float64 `yaml:"scale"`
-	Shape float64 `yaml:"shape"`
+	Scale float64 `yaml:"scale" json:"scale"`
+	Shape float64 `yaml:"shape" json:"shape"`
 	// OtherRegions weighs every region but the hottest in the East Asia
 	// gauge: raw(East Asia) = max(region raw) + other_regions × Σ the others.
-	OtherRegions float64 `yaml:"other_regions"`
+	OtherRegions float64 `yaml:"other_regions" json:"other_regions"`
 	// MaxDeescalation is the largest fraction of the escalatory score that
 	// de-escalatory events can cancel.
-	MaxDeescalation float64 `yaml:"max_deescalation"`
+	MaxDeescalation float64 `yaml:"max_deescalation" json:"max_deescalation"`
 	// Window is how far back the scorer replays on start; events older than
 	// it contribute nothing worth keeping.
-	Window time.Duration `yaml:"window"`
+	Window time.Duration `yaml:"window" json:"-"`
 	// MagnitudeCap caps the magnitude multiplier.
-	MagnitudeCap float64 `yaml:"magnitude_cap"`
+	MagnitudeCap float64 `yaml:"magnitude_cap" json:"magnitude_cap"`
 	// Bands name ranges of the gauge, ascending by Min; the first has Min 0.
-	Bands []Band `yaml:"bands"`
+	Bands []Band `yaml:"bands" json:"bands"`
 	// Corroboration raises an incident reported by n distinct outlets by
 	// the factor 1 + corroboration × log2(n): less than linearly.
-	Corroboration float64 `yaml:"corroboration"`
+	Corroboration float64 `yaml:"corroboration" json:"corroboration"`
 	// ClusterWindow is how long after an incident's first report another
 	// report can still join it.
-	ClusterWindow time.Duration `yaml:"cluster_window"`
+	ClusterWindow time.Duration `yaml:"cluster_window" json:"-"`
 	// ClusterSimilarity is the least title-word overlap (0..1) for a report
 	// to join an incident of its type and region.
-	ClusterSimilarity float64 `yaml:"cluster_similarity"`
+	ClusterSimilarity float64 `yaml:"cluster_similarity" json:"cluster_similarity"`
 	// BaselineWindow and BaselineStep sample each region's trailing
 	// baseline for its z-score; BaselineMinSpread (gauge points) floors the
 	// robust spread so that a flat history does not make every change huge.
-	BaselineWindow    time.Duration `yaml:"baseline_window"`
-	BaselineStep      time.Duration `yaml:"baseline_step"`
-	BaselineMinSpread float64       `yaml:"baseline_min_spread"`
+	BaselineWindow    time.Duration `yaml:"baseline_window" json:"-"`
+	BaselineStep      time.Duration `yaml:"baseline_step" json:"-"`
+	BaselineMinSpread float64       `yaml:"baseline_min_spread" json:"baseline_min_spread"`
 }
 
 // Band is a named range of the gauge from Min (inclusive) to the next band.
 type Band struct {
-	Name string  `yaml:"name"`
-	Min  float64 `yaml:"min"`
+	Name string  `yaml:"name" json:"name"`
+	Min  float64 `yaml:"min" json:"min"`
 }
 
 // DefaultTaxonomy returns the taxonomy embedded in the binaries.

@@ -61,6 +61,7 @@ func runCollector(ctx context.Context, args []string, stderr io.Writer) error {
 		feedsFile = fs.String("feeds.file", "", "feeds file (YAML), required")
 		dataDir   = fs.String("data.dir", "./data", "directory for the collector's state (delivered item IDs)")
 		listen    = fs.String("web.listen-address", ":9101", "address for /metrics, /healthz and /readyz")
+		shard     = fs.String("feeds.shard", "", "poll only shard i of n of the feeds, as i/n (e.g. 2/3); a feed's shard is a hash of its id")
 		lc        app.LogConfig
 		kc        app.KafkaConfig
 		tc        app.TaxonomyConfig
@@ -84,6 +85,11 @@ func runCollector(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	si, sn, err := feedlist.ParseShard(*shard)
+	if err != nil {
+		return err
+	}
+	feeds = &feedlist.List{AllowPrivateAddresses: feeds.AllowPrivateAddresses, Feeds: feeds.Shard(si, sn)}
 	_, clf, err := tc.Load()
 	if err != nil {
 		return err

@@ -91,6 +91,7 @@ func writeLine(w io.Writer, obj map[string]json.RawMessage, c events.Classificat
 	set("also", c.Also)
 	set("confidence", c.Confidence)
 	set("magnitude", c.Magnitude)
+	set("severe", c.Severe)
 	set("evidence", c.Evidence)
 	b, err := json.Marshal(obj)
 	if err != nil {
@@ -112,6 +113,9 @@ func writeExplanation(w io.Writer, n int, title, summary string, c events.Classi
 	fmt.Fprintf(w, "#%d %s\n", n, title)
 	if c.Relevant {
 		fmt.Fprintf(w, "   RELEVANT  type=%s region=%s section=%s confidence=%.2f", c.Type, c.Region, c.Section, c.Confidence)
+		if c.Severe {
+			fmt.Fprint(w, " SEVERE")
+		}
 		if len(c.Also) > 0 {
 			fmt.Fprintf(w, " also=%s", strings.Join(c.Also, ","))
 		}

@@ -41,7 +41,7 @@ type Collector struct {
 // New returns a collector. reg receives its metrics.
 func New(clf *events.Classifier, store *seen.Store, pub Publisher, reg prometheus.Registerer, log *slog.Logger) *Collector {
 	f := promauto.With(reg)
-	return &Collector{
+	c := &Collector{
 		clf: clf, seen: store, pub: pub, log: log, now: time.Now,
 		items: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "tensionwatch_collector_items_total",
@@ -61,6 +61,10 @@ func New(clf *events.Classifier, store *seen.Store, pub Publisher, reg prometheu
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 8),
 		}),
 	}
+	for _, r := range []string{"duplicate", "irrelevant", "event"} {
+		c.items.WithLabelValues(r)
+	}
+	return c
 }
 
 // Handle is the poller's callback for a successful fetch. It returns an

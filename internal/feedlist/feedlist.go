@@ -7,10 +7,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/url"
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -174,6 +176,46 @@ var feedKeys = map[string]bool{"id": true, "url": true, "source": true, "kind": 
 
 // decodeStrict decodes one feed mapping, rejecting keys it does not know;
 // errors carry the file's line numbers.
+// Shard returns the feeds of shard i of n (0 <= i < n). A feed's shard is a
+// hash of its id, so adding or removing other feeds never moves it: every
+// feed is polled by exactly one of n collectors, whatever the list holds.
+func (l *List) Shard(i, n int) []Feed {
+	if n <= 1 {
+		return l.Feeds
+	}
+	var out []Feed
+	for _, f := range l.Feeds {
+		h := fnv.New32a()
+		h.Write([]byte(f.ID))
+		if int(h.Sum32()%uint32(n)) == i {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// ParseShard reads "i/n" (1 <= i <= n, as operators count) into a 0-based
+// shard index and a count. "auto/n" takes i from the number that ends the
+// host name, plus one (a StatefulSet's pod "collector-2" is shard 3/n).
+func ParseShard(s string) (i, n int, err error) {
+	if s == "" {
+		return 0, 1, nil
+	}
+	if rest, ok := strings.CutPrefix(s, "auto/"); ok {
+		host, _ := os.Hostname()
+		dash := strings.LastIndexByte(host, '-')
+		ord, err := strconv.Atoi(host[dash+1:])
+		if dash < 0 || err != nil {
+			return 0, 0, fmt.Errorf("--feeds.shard %q: host name %q does not end in -<number>", s, host)
+		}
+		s = fmt.Sprintf("%d/%s", ord+1, rest)
+	}
+	if _, err := fmt.Sscanf(s, "%d/%d", &i, &n); err != nil || n < 1 || i < 1 || i > n {
+		return 0, 0, fmt.Errorf("--feeds.shard %q: want i/n with 1 <= i <= n, e.g. 2/3", s)
+	}
+	return i - 1, n, nil
+}
+
 func decodeStrict(n *yaml.Node, v any) error {
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: a feed must be a mapping", n.Line)

@@ -1,6 +1,7 @@
 package feedlist
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,5 +77,44 @@ func TestDeployFeedsFileIsValid(t *testing.T) {
 	}
 	if l.AllowPrivateAddresses || len(l.Feeds) < 10 {
 		t.Errorf("the default feed list must poll public feeds only, and enough of them: %d feeds", len(l.Feeds))
+	}
+}
+
+func TestShardsAreStableAndComplete(t *testing.T) {
+	var l List
+	for i := range 200 {
+		l.Feeds = append(l.Feeds, Feed{ID: fmt.Sprintf("feed-%d", i)})
+	}
+	owner := map[string]int{}
+	for i := range 3 {
+		for _, f := range l.Shard(i, 3) {
+			if _, dup := owner[f.ID]; dup {
+				t.Fatalf("%s in two shards", f.ID)
+			}
+			owner[f.ID] = i
+		}
+	}
+	if len(owner) != 200 {
+		t.Fatalf("%d of 200 feeds in a shard", len(owner))
+	}
+	// Removing half the feeds moves none of the others.
+	var edited List
+	for _, f := range l.Feeds[:100] {
+		edited.Feeds = append(edited.Feeds, f)
+	}
+	for i := range 3 {
+		for _, f := range edited.Shard(i, 3) {
+			if owner[f.ID] != i {
+				t.Fatalf("%s moved from shard %d to %d", f.ID, owner[f.ID], i)
+			}
+		}
+	}
+	for _, bad := range []string{"0/3", "4/3", "x", "1/0"} {
+		if _, _, err := ParseShard(bad); err == nil {
+			t.Errorf("ParseShard(%q) accepted", bad)
+		}
+	}
+	if i, n, err := ParseShard("2/3"); i != 1 || n != 3 || err != nil {
+		t.Errorf("ParseShard(2/3) = %d, %d, %v", i, n, err)
 	}
 }

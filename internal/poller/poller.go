@@ -81,6 +81,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 }
 
+// Touch creates the per-feed series of feed, so that they exist before its
+// first poll.
+func (m *Metrics) Touch(feed string) {
+	m.up.WithLabelValues(feed)
+	m.lastOK.WithLabelValues(feed)
+	m.items.WithLabelValues(feed)
+	for _, r := range []string{"ok", "not_modified", "error"} {
+		m.polls.WithLabelValues(feed, r)
+	}
+}
+
 // Poller polls a set of feeds.
 type Poller struct {
 	cfg    Config
@@ -112,7 +123,7 @@ func New(cfg Config, f *fetcher.Fetcher, feeds []feedlist.Feed, handle Handler, 
 func (p *Poller) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, feed := range p.feeds {
-		p.m.up.WithLabelValues(feed.ID).Set(0)
+		p.m.Touch(feed.ID)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -38,6 +38,7 @@ type Scorer struct {
 	ready atomic.Bool
 
 	eventsTotal *prometheus.CounterVec
+	severe      *prometheus.CounterVec
 	consumed    prometheus.Counter
 	dups        prometheus.Counter
 	decodeFail  prometheus.Counter
@@ -74,6 +75,10 @@ func New(cfg Config, tx *events.Taxonomy, reg prometheus.Registerer, log *slog.L
 		Name: "tensionwatch_events_total",
 		Help: "Distinct relevant events scored, by type and region.",
 	}, []string{"type", "region"})
+	s.severe = f.NewCounterVec(prometheus.CounterOpts{
+		Name: "tensionwatch_severe_events_total",
+		Help: "Distinct events that page on their own (rules.severe: a missile over Japan, live fire or a blockade around Taiwan, shots fired).",
+	}, []string{"type", "region"})
 	s.consumed = f.NewCounter(prometheus.CounterOpts{
 		Name: "tensionwatch_scorer_events_consumed_total",
 		Help: "Messages read from the events topic, duplicates and undecodable ones included.",
@@ -103,6 +108,7 @@ func New(cfg Config, tx *events.Taxonomy, reg prometheus.Registerer, log *slog.L
 	for _, ty := range tx.Types {
 		for _, r := range tx.Regions {
 			s.eventsTotal.WithLabelValues(ty.ID, r.ID)
+			s.severe.WithLabelValues(ty.ID, r.ID)
 		}
 	}
 	return s
@@ -129,6 +135,9 @@ func (s *Scorer) Apply(value []byte, msgTime time.Time) error {
 	}
 	if s.ix.Add(e) {
 		s.eventsTotal.WithLabelValues(e.Classification.Type, e.Classification.Region).Inc()
+		if e.Classification.Severe {
+			s.severe.WithLabelValues(e.Classification.Type, e.Classification.Region).Inc()
+		}
 	}
 	return nil
 }

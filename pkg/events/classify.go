@@ -124,6 +124,11 @@ func NewClassifier(tx *Taxonomy) (*Classifier, error) {
 	for _, t := range r.LiveFire {
 		add(t, label{kind: kindLiveFire})
 	}
+	for i, sv := range r.Severe {
+		for _, t := range sv.Terms {
+			add(t, label{kind: kindSevere, idx: i})
+		}
+	}
 	for _, t := range r.BackgroundMarkers {
 		add(t, label{kind: kindBackground})
 	}
@@ -402,7 +407,29 @@ func (c *Classifier) classify(s *scratch, title, summary string) Classification 
 		conf += 0.1
 	}
 	cls.Confidence = math.Round(math.Min(conf, 0.95)*100) / 100
+	cls.Severe = c.severe(s, cls)
 	return cls
+}
+
+// severe reports whether a relevant classification matches a severe rule.
+func (c *Classifier) severe(s *scratch, cls Classification) bool {
+	for i := range s.hits {
+		for _, h := range s.hits[i] {
+			if !h.p.has(kindSevere) {
+				continue
+			}
+			for _, l := range h.p.labels {
+				if l.kind != kindSevere {
+					continue
+				}
+				sv := c.tx.Rules.Severe[l.idx]
+				if (len(sv.Types) == 0 || indexOf(sv.Types, cls.Type) >= 0) && (len(sv.Regions) == 0 || indexOf(sv.Regions, cls.Region) >= 0) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // excluded reports whether hits[k] lies inside an exclusion phrase that is

@@ -89,6 +89,22 @@ func TestAmbiguousTriggersNeedMilitaryContext(t *testing.T) {
 	}
 }
 
+func TestSevere(t *testing.T) {
+	c := newClassifier(t)
+	for title, want := range map[string]bool{
+		"North Korea fires ballistic missile over Japan":            true,
+		"North Korea fires ballistic missile into the Sea of Japan": false,
+		"China stages live-fire drills around Taiwan":               true,
+		"China stages drills around Taiwan":                         false,
+		"Japan holds live-fire drills in Hokkaido":                  false,
+		"Taiwan fires warning shots at Chinese drone near Kinmen":   true,
+	} {
+		if got := c.Classify(title, ""); got.Severe != want {
+			t.Errorf("%q: severe = %v, want %v (%+v)", title, got.Severe, want, got)
+		}
+	}
+}
+
 func TestNamedExercise(t *testing.T) {
 	got := newClassifier(t).Classify("PLA launches Strait Thunder-2025A drills around Taiwan", "")
 	if got.Magnitude.Exercise != "Strait Thunder-2025A" || got.Type != "military_exercise" {

@@ -52,14 +52,17 @@ type Source struct {
 
 // Classification is the classifier's verdict on an item.
 type Classification struct {
-	Relevant   bool       `json:"relevant"`
-	Type       string     `json:"type,omitempty"`
-	Region     string     `json:"region,omitempty"`
-	Section    string     `json:"section,omitempty"`
-	Also       []string   `json:"also"`
-	Confidence float64    `json:"confidence"`
-	Magnitude  Magnitude  `json:"magnitude"`
-	Evidence   []Evidence `json:"evidence"`
+	Relevant   bool      `json:"relevant"`
+	Type       string    `json:"type,omitempty"`
+	Region     string    `json:"region,omitempty"`
+	Section    string    `json:"section,omitempty"`
+	Also       []string  `json:"also"`
+	Confidence float64   `json:"confidence"`
+	Magnitude  Magnitude `json:"magnitude"`
+	// Severe marks an event that should page at once on its own (a
+	// missile over Japan, live fire or a blockade around Taiwan): rules.severe.
+	Severe   bool       `json:"severe,omitempty"`
+	Evidence []Evidence `json:"evidence"`
 }
 
 // Magnitude holds the counts the text states (0 when it states none).

@@ -22,6 +22,7 @@ const (
 	kindBackground
 	kindNamed
 	kindCommentary
+	kindSevere
 )
 
 type phrase struct {

@@ -44,6 +44,10 @@ type Rules struct {
 	// NamedExercises lists named exercises; the one an item mentions is
 	// kept in its magnitude.
 	NamedExercises []string `yaml:"named_exercises"`
+	// Severe lists the events that page at once on their own: a relevant
+	// item of one of the types and regions (any, when empty) whose text has
+	// one of the terms is marked severe.
+	Severe []SevereRule `yaml:"severe"`
 	// LiveFire lists the terms that mark live fire.
 	LiveFire []string `yaml:"live_fire"`
 }
@@ -56,6 +60,14 @@ type TermGroup struct {
 	// Needs names contexts (keys of Rules.Contexts); when set, a match
 	// counts only if a term of at least one of them occurs in the item.
 	Needs []string `yaml:"needs"`
+}
+
+// SevereRule is one kind of severe event.
+type SevereRule struct {
+	Name    string   `yaml:"name"`
+	Terms   []string `yaml:"terms"`
+	Types   []string `yaml:"types"`
+	Regions []string `yaml:"regions"`
 }
 
 var unitIDs = map[string]bool{"aircraft": true, "ships": true, "missiles": true}
@@ -104,6 +116,22 @@ func (r *Rules) validate(t *Taxonomy, errs *problems) {
 	for _, u := range sortedKeys(r.Units) {
 		if !unitIDs[u] {
 			errs.add(at("units", u), "rules.units: unknown unit %q (want aircraft, ships or missiles)", u)
+		}
+	}
+	for i, sv := range r.Severe {
+		at := at("severe", strconv.Itoa(i))
+		if sv.Name == "" || len(sv.Terms) == 0 {
+			errs.add(at, "rules.severe[%d]: needs a name and terms", i)
+		}
+		for _, ty := range sv.Types {
+			if t.TypeByID(ty) == nil {
+				errs.add(at, "rules.severe[%d]: unknown type %q", i, ty)
+			}
+		}
+		for _, reg := range sv.Regions {
+			if t.RegionByID(reg) == nil {
+				errs.add(at, "rules.severe[%d]: unknown region %q", i, reg)
+			}
 		}
 	}
 	if len(r.Contexts) > 64 {

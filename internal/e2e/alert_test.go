@@ -1,0 +1,220 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tensionwatch/tensionwatch/internal/app"
+	"github.com/tensionwatch/tensionwatch/internal/bus"
+	"github.com/tensionwatch/tensionwatch/internal/feedlist"
+	"github.com/tensionwatch/tensionwatch/internal/poller"
+)
+
+func freePort(t testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// burstFeed serves a quiet feed until burst is set, then a burst of
+// escalatory items around Taiwan, each worded apart so that each is its own
+// incident.
+type burstFeed struct {
+	mu    sync.Mutex
+	burst bool
+}
+
+func (b *burstFeed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b.mu.Lock()
+	on := b.burst
+	b.mu.Unlock()
+	var items strings.Builder
+	items.WriteString(`<item><title>Ten minutes of exercise a day keeps you fit</title><link>https://x.example/fit</link><guid>fit</guid></item>`)
+	if on {
+		for i := range 12 {
+			u := fmt.Sprintf("q%da q%db q%dc q%dd q%de q%df q%dg q%dh q%di q%dj q%dk q%dl", i, i, i, i, i, i, i, i, i, i, i, i)
+			fmt.Fprintf(&items, `<item><title>PLA live-fire drills near Taiwan with %d warplanes: %s</title><link>https://x.example/burst/%d</link><guid>burst-%d</guid><pubDate>%s</pubDate></item>`,
+				60+i, u, i, i, time.Now().UTC().Format(time.RFC1123Z))
+		}
+	}
+	w.Header().Set("Content-Type", "application/rss+xml")
+	fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>http://x/</link><description>d</description>%s</channel></rss>`, items.String())
+}
+
+// TestRealAlertEndToEnd runs Debian's Prometheus against a running scorer and
+// collector that poll an httptest feed, with the project's own alert rules
+// (their `for:` shortened to seconds), and Debian's Alertmanager routing to a
+// webhook of the test's: a burst of escalatory items makes the gauge cross
+// into the severe band, Prometheus's API shows the alerts firing, and
+// Alertmanager delivers them.
+func TestRealAlertEndToEnd(t *testing.T) {
+	promBin := requireTool(t, "prometheus", "prometheus")
+	amBin := requireTool(t, "prometheus-alertmanager", "prometheus-alertmanager")
+	dir := t.TempDir()
+
+	// The webhook that stands for the pager.
+	var (
+		hookMu   sync.Mutex
+		received []string
+	)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var msg struct {
+			Alerts []struct {
+				Labels map[string]string `json:"labels"`
+			} `json:"alerts"`
+		}
+		json.NewDecoder(r.Body).Decode(&msg)
+		hookMu.Lock()
+		for _, a := range msg.Alerts {
+			received = append(received, a.Labels["alertname"])
+		}
+		hookMu.Unlock()
+	}))
+	defer hook.Close()
+
+	// The pipeline: embedded broker, collector, scorer.
+	feed := &burstFeed{}
+	srv := httptest.NewServer(feed)
+	defer srv.Close()
+	emb, err := bus.StartEmbedded(bus.EmbeddedConfig{Topic: bus.DefaultTopic, Partitions: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emb.Close()
+	bc := bus.Config{Brokers: emb.Addrs(), Topic: bus.DefaultTopic}
+	scorer, scorerURL := startScorer(t, bc)
+	defer scorer.stop(t)
+	feeds := &feedlist.List{AllowPrivateAddresses: true, Feeds: []feedlist.Feed{{
+		ID: "burst", URL: srv.URL, Source: "Burst", Kind: "news", Credibility: 0.9, Interval: time.Second}}}
+	_, clf, _ := app.TaxonomyConfig{}.Load()
+	col := start(func(ctx context.Context) error {
+		return app.RunCollector(ctx, app.CollectorOptions{Feeds: feeds, Classifier: clf, Bus: bc, DataDir: dir,
+			Poll: poller.Config{Jitter: 0.01}, Registry: prometheus.NewRegistry(), Log: testLogger(t)})
+	})
+	defer col.stop(t)
+
+	// Alertmanager, routing everything to the webhook.
+	amAddr := freePort(t)
+	amCfg := filepath.Join(dir, "alertmanager.yml")
+	os.WriteFile(amCfg, []byte(fmt.Sprintf(`route:
+  receiver: hook
+  group_by: [alertname, region]
+  group_wait: 1s
+  group_interval: 1s
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: %q
+`, hook.URL)), 0o600)
+	am := exec.Command(amBin, "--config.file="+amCfg, "--storage.path="+filepath.Join(dir, "am"),
+		"--web.listen-address="+amAddr, "--cluster.listen-address=")
+	am.Stdout, am.Stderr = io.Discard, io.Discard
+	if err := am.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { am.Process.Kill(); am.Wait() }()
+
+	// Prometheus with the project's rules, for: shortened so the test is quick.
+	rules, err := os.ReadFile("../../deploy/prometheus/rules/tensionwatch.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	quick := regexp.MustCompile(`for: \d+[mh]`).ReplaceAll(rules, []byte("for: 2s"))
+	os.WriteFile(filepath.Join(dir, "rules.yml"), quick, 0o600)
+	promAddr := freePort(t)
+	scorerHost := strings.TrimPrefix(scorerURL, "http://")
+	os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(fmt.Sprintf(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [rules.yml]
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: [%q]
+scrape_configs:
+  - job_name: tensionwatch-scorer
+    static_configs:
+      - targets: [%q]
+`, amAddr, scorerHost)), 0o600)
+	prom := exec.Command(promBin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"), "--web.listen-address="+promAddr)
+	prom.Stdout, prom.Stderr = io.Discard, io.Discard
+	if err := prom.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { prom.Process.Kill(); prom.Wait() }()
+
+	firing := func() map[string]bool {
+		resp, err := http.Get("http://" + promAddr + "/api/v1/alerts")
+		if err != nil {
+			return nil
+		}
+		defer resp.Body.Close()
+		var r struct {
+			Data struct {
+				Alerts []struct {
+					Labels map[string]string `json:"labels"`
+					State  string            `json:"state"`
+				} `json:"alerts"`
+			} `json:"data"`
+		}
+		json.NewDecoder(resp.Body).Decode(&r)
+		out := map[string]bool{}
+		for _, a := range r.Data.Alerts {
+			if a.State == "firing" {
+				out[a.Labels["alertname"]+"/"+a.Labels["region"]] = true
+			}
+		}
+		return out
+	}
+
+	// Quiet first: Prometheus scrapes the gauge at 0 and nothing fires.
+	waitFor(t, "Prometheus to scrape the scorer", 60*time.Second, func() bool {
+		resp, err := http.Get("http://" + promAddr + "/api/v1/query?query=tensionwatch_index")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(b), `"tensionwatch_index"`)
+	})
+	time.Sleep(3 * time.Second)
+	if f := firing(); f["TensionSevere/taiwan_strait"] || f["TensionSevereEvent/taiwan_strait"] {
+		t.Fatalf("alerts firing before the burst: %v", f)
+	}
+
+	// The burst.
+	feed.mu.Lock()
+	feed.burst = true
+	feed.mu.Unlock()
+	waitFor(t, "TensionSevere and TensionSevereEvent to fire for taiwan_strait", 60*time.Second, func() bool {
+		f := firing()
+		return f["TensionSevere/taiwan_strait"] && f["TensionSevereEvent/taiwan_strait"] && f["TensionGaugeSevere/all"]
+	})
+	if v, _ := metric(t, scorerURL, `tensionwatch_region_index{region="taiwan_strait"}`); v < 80 {
+		t.Errorf("taiwan_strait reads %.1f", v)
+	}
+	waitFor(t, "Alertmanager to deliver the page to the webhook", 30*time.Second, func() bool {
+		hookMu.Lock()
+		defer hookMu.Unlock()
+		return strings.Contains(strings.Join(received, ","), "TensionSevereEvent") && strings.Contains(strings.Join(received, ","), "TensionSevere")
+	})
+}

@@ -67,3 +67,28 @@ func TestUnmarshalRejects(t *testing.T) {
 		t.Errorf("want ErrVersion, got %v", err)
 	}
 }
+
+// FuzzUnmarshal feeds the wire decoder arbitrary bytes: it must return an
+// event that validates, or an error, and never panic.
+func FuzzUnmarshal(f *testing.F) {
+	good, _ := Marshal(sampleEvent())
+	for _, s := range [][]byte{good, []byte(`{"v":1}`), []byte(`{"v":2}`), []byte(`null`), []byte(`{"v":1,"id":"` + strings.Repeat("a", 32) + `"}`)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := Unmarshal(b)
+		if err != nil {
+			return
+		}
+		if err := e.Validate(); err != nil {
+			t.Fatalf("decoded an invalid event: %v", err)
+		}
+		again, err := Marshal(e)
+		if err != nil {
+			t.Fatalf("a decoded event does not encode: %v", err)
+		}
+		if _, err := Unmarshal(again); err != nil {
+			t.Fatalf("round trip fails: %v", err)
+		}
+	})
+}

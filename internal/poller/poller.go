@@ -47,6 +47,7 @@ type Metrics struct {
 	up       *prometheus.GaugeVec
 	lastOK   *prometheus.GaugeVec
 	bytes    prometheus.Counter
+	errs     *prometheus.CounterVec
 }
 
 // NewMetrics registers the poller's metrics with reg.
@@ -78,6 +79,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "tensionwatch_collector_fetch_bytes_total",
 			Help: "Feed body bytes read.",
 		}),
+		errs: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "tensionwatch_collector_fetch_errors_total",
+			Help: "Failed polls by reason: http_4xx, http_5xx, rate_limited, too_large, not_a_feed, private_address, timeout, redirects, network, handoff (the items could not be produced), other.",
+		}, []string{"reason"}),
 	}
 }
 
@@ -164,7 +169,7 @@ func (p *Poller) loop(ctx context.Context, feed feedlist.Feed) {
 		backoff := p.cfg.BackoffBase << min(failures-1, 20)
 		backoff = p.jitter(min(backoff, p.cfg.BackoffMax))
 		wait = max(backoff, min(next, p.cfg.MaxRetryAfter))
-		p.log.Warn("feed poll failed", "feed", feed.ID, "url", feed.URL, "err", err, "failures", failures, "next_poll_in", wait.Round(time.Millisecond).String())
+		p.log.Warn("feed poll failed", "feed", feed.ID, "url", feed.URL, "reason", fetcher.Reason(err), "err", err, "failures", failures, "next_poll_in", wait.Round(time.Millisecond).String())
 	}
 }
 
@@ -174,12 +179,17 @@ func (p *Poller) pollOnce(ctx context.Context, feed feedlist.Feed, val *fetcher.
 	start := time.Now()
 	defer func() { p.m.duration.Observe(time.Since(start).Seconds()) }()
 	res, err := p.f.Fetch(ctx, feed.URL, *val)
+	if err != nil && ctx.Err() == nil {
+		p.m.errs.WithLabelValues(fetcher.Reason(err)).Inc()
+	}
 	if err == nil {
 		p.m.bytes.Add(float64(res.Bytes))
 		if !res.NotModified {
 			p.m.items.WithLabelValues(feed.ID).Add(float64(len(res.Items)))
 		}
-		err = p.handle(ctx, feed, res)
+		if err = p.handle(ctx, feed, res); err != nil && ctx.Err() == nil {
+			p.m.errs.WithLabelValues("handoff").Inc()
+		}
 	}
 	if err != nil {
 		p.m.polls.WithLabelValues(feed.ID, "error").Inc()

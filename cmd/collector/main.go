@@ -66,7 +66,9 @@ func runCollector(ctx context.Context, args []string, stderr io.Writer) error {
 		kc        app.KafkaConfig
 		tc        app.TaxonomyConfig
 		fc        app.FetchConfig
+		wc        app.WebConfig
 	)
+	wc.RegisterFlags(fs)
 	lc.RegisterFlags(fs)
 	kc.RegisterFlags(fs, "localhost:9092", "comma-separated Kafka bootstrap brokers")
 	tc.RegisterFlags(fs)
@@ -94,8 +96,14 @@ func runCollector(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	bc := kc.Bus(kc.BrokerList())
+	bc, err := kc.Bus(kc.BrokerList())
+	if err != nil {
+		return err
+	}
 	if err := bc.Validate(); err != nil {
+		return err
+	}
+	if err := wc.Load(); err != nil {
 		return err
 	}
 	ln, err := app.Listen(*listen)
@@ -109,7 +117,7 @@ func runCollector(ctx context.Context, args []string, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	srvErr := make(chan error, 1)
-	go func() { srvErr <- app.Serve(ctx, ln, mux, log) }()
+	go func() { srvErr <- app.Serve(ctx, ln, mux, log, &wc) }()
 	err = app.RunCollector(ctx, app.CollectorOptions{
 		Feeds: feeds, Classifier: clf, Bus: bc, DataDir: *dataDir,
 		Fetch: fc.Fetcher(), Poll: poller.Config{}, Registry: reg, Log: log,

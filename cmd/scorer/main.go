@@ -49,7 +49,9 @@ func runScorer(ctx context.Context, args []string, stderr io.Writer) error {
 		lc app.LogConfig
 		kc app.KafkaConfig
 		tc app.TaxonomyConfig
+		wc app.WebConfig
 	)
+	wc.RegisterFlags(fs)
 	lc.RegisterFlags(fs)
 	kc.RegisterFlags(fs, "localhost:9092", "comma-separated Kafka bootstrap brokers")
 	tc.RegisterFlags(fs)
@@ -64,13 +66,19 @@ func runScorer(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	bc := kc.Bus(kc.BrokerList())
+	bc, err := kc.Bus(kc.BrokerList())
+	if err != nil {
+		return err
+	}
 	if err := bc.Validate(); err != nil {
+		return err
+	}
+	if err := wc.Load(); err != nil {
 		return err
 	}
 	ln, err := app.Listen(*listen)
 	if err != nil {
 		return err
 	}
-	return app.RunScorerService(ctx, app.ScorerServiceOptions{Bus: bc, Taxonomy: tx, Listener: ln, Log: log})
+	return app.RunScorerService(ctx, app.ScorerServiceOptions{Bus: bc, Taxonomy: tx, Listener: ln, Log: log, Web: &wc})
 }

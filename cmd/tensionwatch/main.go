@@ -51,7 +51,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, started func(addr
 		kc          app.KafkaConfig
 		tc          app.TaxonomyConfig
 		fc          app.FetchConfig
+		wc          app.WebConfig
 	)
+	wc.RegisterFlags(fs)
 	kc.RegisterFlags(fs, "", "comma-separated brokers of a real Kafka cluster; empty runs the embedded broker")
 	lc.RegisterFlags(fs)
 	tc.RegisterFlags(fs)
@@ -62,7 +64,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, started func(addr
 		}
 		return 2
 	}
-	if err := runE(ctx, *feedsFile, *listen, *dataDir, *kafkaListen, lc, kc, tc, fc, stderr, started); err != nil {
+	if err := runE(ctx, *feedsFile, *listen, *dataDir, *kafkaListen, lc, kc, tc, fc, &wc, stderr, started); err != nil {
 		fmt.Fprintf(stderr, "tensionwatch: %v\n", err)
 		return 1
 	}
@@ -70,7 +72,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, started func(addr
 }
 
 func runE(ctx context.Context, feedsFile, listen, dataDir string, kafkaPort int,
-	lc app.LogConfig, kc app.KafkaConfig, tc app.TaxonomyConfig, fc app.FetchConfig,
+	lc app.LogConfig, kc app.KafkaConfig, tc app.TaxonomyConfig, fc app.FetchConfig, wc *app.WebConfig,
 	stderr io.Writer, started func(string)) error {
 	log, err := lc.Logger(stderr)
 	if err != nil {
@@ -88,6 +90,9 @@ func runE(ctx context.Context, feedsFile, listen, dataDir string, kafkaPort int,
 	}
 	tx, clf, err := tc.Load()
 	if err != nil {
+		return err
+	}
+	if err := wc.Load(); err != nil {
 		return err
 	}
 	ln, err := app.Listen(listen)
@@ -109,7 +114,10 @@ func runE(ctx context.Context, feedsFile, listen, dataDir string, kafkaPort int,
 		brokers = emb.Addrs()
 		log.Info("embedded Kafka broker started (for a real cluster use --kafka.brokers)", "brokers", brokers, "data_dir", filepath.Join(dataDir, "kafka"))
 	}
-	bc := kc.Bus(brokers)
+	bc, err := kc.Bus(brokers)
+	if err != nil {
+		return err
+	}
 	if err := bc.Validate(); err != nil {
 		return err
 	}
@@ -117,7 +125,7 @@ func runE(ctx context.Context, feedsFile, listen, dataDir string, kafkaPort int,
 	log.Info("tensionwatch starting", "version", version.String(), "methodology_version", tx.Version,
 		"feeds_file", feedsFile, "feeds", len(feeds.Feeds), "gauge", url+"/api/v1/index", "events", url+"/api/v1/events", "metrics", url+"/metrics")
 	err = app.RunScorerService(ctx, app.ScorerServiceOptions{
-		Bus: bc, Taxonomy: tx, Listener: ln, Log: log,
+		Bus: bc, Taxonomy: tx, Listener: ln, Log: log, Web: wc,
 		Feeds: feeds, Classifier: clf, DataDir: dataDir, Fetch: fc.Fetcher(),
 		Started: func(*scorer.Scorer) {
 			if started != nil {

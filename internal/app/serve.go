@@ -21,17 +21,27 @@ func Listen(addr string) (net.Listener, error) {
 }
 
 // Serve serves h on ln until ctx is done, then shuts down with a deadline.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+// web (may be nil) adds TLS and basic authentication.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, web *WebConfig) error {
+	if web == nil {
+		web = &WebConfig{}
+	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           web.Wrap(h),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("serving HTTP", "address", ln.Addr().String())
+	scheme := "http"
+	if web.TLSCertFile != "" {
+		scheme = "https"
+		go func() { errc <- srv.ServeTLS(ln, web.TLSCertFile, web.TLSKeyFile) }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	log.Info("serving HTTP", "address", ln.Addr().String(), "scheme", scheme, "basic_auth", web.Username != "")
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)

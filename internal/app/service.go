@@ -28,6 +28,7 @@ type ScorerServiceOptions struct {
 	Taxonomy *events.Taxonomy
 	Listener net.Listener
 	Log      *slog.Logger
+	Web      *WebConfig // TLS and basic auth of the HTTP endpoints (nil: neither)
 
 	// Collector, when Feeds is not nil, also runs in this process and its
 	// metrics are served on the same /metrics.
@@ -58,7 +59,7 @@ func RunScorerService(ctx context.Context, o ScorerServiceOptions) error {
 	httpCtx, stopHTTP := context.WithCancel(context.Background())
 	defer stopHTTP()
 	httpErr := make(chan error, 1)
-	go func() { httpErr <- Serve(httpCtx, o.Listener, h, o.Log) }()
+	go func() { httpErr <- Serve(httpCtx, o.Listener, h, o.Log, o.Web) }()
 
 	consCtx, stopCons := context.WithCancel(context.Background())
 	defer stopCons()

@@ -17,6 +17,7 @@ type Config struct {
 	Topic             string
 	Partitions        int // used only when the topic is created
 	ReplicationFactor int // used only when the topic is created
+	Security          Security
 }
 
 // DefaultTopic is the events topic's default name.
@@ -48,7 +49,7 @@ func EnsureTopic(ctx context.Context, c Config) error {
 	if rf <= 0 {
 		rf = 1
 	}
-	cl := &kafka.Client{Addr: kafka.TCP(c.Brokers...), Timeout: 10 * time.Second}
+	cl := &kafka.Client{Addr: kafka.TCP(c.Brokers...), Timeout: 10 * time.Second, Transport: c.transport()}
 	res, err := cl.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
 		Topic: c.Topic, NumPartitions: parts, ReplicationFactor: rf,
 	}}})
@@ -63,7 +64,7 @@ func EnsureTopic(ctx context.Context, c Config) error {
 
 // Partitions lists the topic's partition IDs.
 func Partitions(ctx context.Context, c Config) ([]int, error) {
-	cl := &kafka.Client{Addr: kafka.TCP(c.Brokers...), Timeout: 10 * time.Second}
+	cl := &kafka.Client{Addr: kafka.TCP(c.Brokers...), Timeout: 10 * time.Second, Transport: c.transport()}
 	md, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{c.Topic}})
 	if err != nil {
 		return nil, fmt.Errorf("bus: metadata for %s: %w", c.Topic, err)

@@ -53,6 +53,7 @@ func ConsumeAll(ctx context.Context, c Config, since time.Time, handle Handler, 
 			MinBytes:  1,
 			MaxBytes:  10 << 20,
 			MaxWait:   250 * time.Millisecond,
+			Dialer:    c.dialer(),
 		})
 		if err := r.SetOffset(starts[p].from); err != nil {
 			r.Close()
@@ -121,8 +122,7 @@ func ConsumeAll(ctx context.Context, c Config, since time.Time, handle Handler, 
 // offsetsSince returns the first offset at or after t and the end offset
 // (the next offset to be written) of a partition.
 func offsetsSince(ctx context.Context, c Config, p int, t time.Time) (from, end int64, err error) {
-	var d kafka.Dialer
-	d.Timeout = 10 * time.Second
+	d := c.dialer()
 	var conn *kafka.Conn
 	for _, b := range c.Brokers {
 		conn, err = d.DialLeader(ctx, "tcp", b, c.Topic, p)

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"crypto/tls"
 	"fmt"
 	"os"
 
@@ -22,6 +23,11 @@ type EmbeddedConfig struct {
 	Brokers    int    // number of brokers in the cluster, default 1
 	Topic      string // created with Partitions partitions at start
 	Partitions int
+	// TLS and SASL (PLAIN user/password) secure the embedded broker; tests
+	// use them to exercise the clients' security settings.
+	TLS          *tls.Config
+	SASLUser     string
+	SASLPassword string
 }
 
 // StartEmbedded starts the broker on 127.0.0.1.
@@ -41,6 +47,12 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 			return nil, fmt.Errorf("bus: embedded broker data dir: %w", err)
 		}
 		opts = append(opts, kfake.DataDir(cfg.DataDir), kfake.SyncWrites())
+	}
+	if cfg.TLS != nil {
+		opts = append(opts, kfake.TLS(cfg.TLS))
+	}
+	if cfg.SASLUser != "" {
+		opts = append(opts, kfake.EnableSASL(), kfake.Superuser("PLAIN", cfg.SASLUser, cfg.SASLPassword))
 	}
 	if cfg.Topic != "" {
 		opts = append(opts, kfake.SeedTopics(int32(cfg.Partitions), cfg.Topic))

@@ -31,6 +31,7 @@ func NewProducer(c Config) *Producer {
 		Compression:  kafka.Snappy,
 		WriteTimeout: 10 * time.Second,
 		ReadTimeout:  10 * time.Second,
+		Transport:    c.transport(),
 	}}
 }
 

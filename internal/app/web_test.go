@@ -52,7 +52,9 @@ func TestTLSAndBasicAuth(t *testing.T) {
 	ln, _ := Listen("127.0.0.1:0")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, ln, HealthMux(http.NotFoundHandler(), func() bool { return true }), log, web) }()
+	go func() {
+		done <- Serve(ctx, ln, HealthMux(http.NotFoundHandler(), func() bool { return true }), log, web)
+	}()
 	base := "https://" + ln.Addr().String()
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	get := func(path, user, pass string) int {

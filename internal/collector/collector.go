@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,9 @@ import (
 	"github.com/tensionwatch/tensionwatch/internal/seen"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
+
+// failpoint lets tests kill the process at a chosen point.
+var failpoint = os.Getenv("TENSIONWATCH_FAILPOINT")
 
 // Publisher writes events and returns once they are acknowledged.
 type Publisher interface {
@@ -121,6 +125,11 @@ func (c *Collector) Handle(ctx context.Context, feed feedlist.Feed, res *fetcher
 		}
 		c.lat.Observe(time.Since(start).Seconds())
 		c.prod.Add(float64(len(evs)))
+		if failpoint == "exit-after-produce" {
+			// Test hook (TENSIONWATCH_FAILPOINT): die like a SIGKILL between
+			// Kafka's acknowledgement and the seen-mark.
+			os.Exit(137)
+		}
 	}
 	if err := c.seen.Add(ids...); err != nil {
 		// The events are in Kafka; failing here means they may be produced

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"sync"
 	"syscall"
@@ -253,5 +254,23 @@ func Parse(body []byte, contentType string) (*gofeed.Feed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrParse, err)
 	}
+	if !complete(doc) {
+		// gofeed's lenient decoder returns the items before a cut; a feed
+		// cut in transfer must fail whole and be fetched again.
+		return nil, fmt.Errorf("%w: truncated document (no closing root element)", ErrParse)
+	}
 	return feed, nil
+}
+
+var closingRoot = regexp.MustCompile(`(?i)</\s*(rss|feed|rdf:rdf|rdf)\s*>\s*$`)
+
+// complete reports whether a feed document ends as a whole one does: with
+// the closing tag of its root element, or the closing brace of a JSON Feed.
+func complete(doc []byte) bool {
+	t := bytes.TrimRight(doc, " \t\r\n\x00")
+	if len(t) > 0 && t[len(t)-1] == '}' {
+		return true
+	}
+	tail := t[max(0, len(t)-64):]
+	return closingRoot.Match(tail)
 }

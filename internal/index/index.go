@@ -231,7 +231,9 @@ type Contribution struct {
 	Score        float64   `json:"score"`
 	Deescalatory bool      `json:"deescalatory,omitempty"`
 	Reports      int       `json:"reports"`
-	Sources      []Source  `json:"sources"`
+	// Magnitude is the largest count of each kind any report gives.
+	Magnitude events.Magnitude `json:"magnitude"`
+	Sources   []Source         `json:"sources"`
 }
 
 // Source is one report of an incident.
@@ -366,10 +368,17 @@ func (ix *Index) contribution(in *Incident, now time.Time, score float64, report
 		if EventTime(e).After(now) {
 			continue
 		}
-		if len(c.Sources) == 10 {
-			break
+		m := e.Classification.Magnitude
+		c.Magnitude.Aircraft = max(c.Magnitude.Aircraft, m.Aircraft)
+		c.Magnitude.Ships = max(c.Magnitude.Ships, m.Ships)
+		c.Magnitude.Missiles = max(c.Magnitude.Missiles, m.Missiles)
+		c.Magnitude.LiveFire = c.Magnitude.LiveFire || m.LiveFire
+		if c.Magnitude.Exercise == "" {
+			c.Magnitude.Exercise = m.Exercise
 		}
-		c.Sources = append(c.Sources, Source{Outlet: outletOf(e), Title: e.Title, Link: e.Link})
+		if len(c.Sources) < 10 {
+			c.Sources = append(c.Sources, Source{Outlet: outletOf(e), Title: e.Title, Link: e.Link})
+		}
 	}
 	return c
 }

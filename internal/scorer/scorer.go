@@ -36,6 +36,8 @@ type Scorer struct {
 	ix    *index.Index
 	log   *slog.Logger
 	ready atomic.Bool
+	// lastEvent is the Kafka time of the newest message read.
+	lastEvent atomic.Pointer[time.Time]
 
 	eventsTotal *prometheus.CounterVec
 	severe      *prometheus.CounterVec
@@ -123,6 +125,10 @@ func (s *Scorer) Apply(value []byte, msgTime time.Time) error {
 	s.consumed.Inc()
 	if !msgTime.IsZero() {
 		s.ObserveLag(s.cfg.Now().Sub(msgTime))
+		if last := s.lastEvent.Load(); last == nil || msgTime.After(*last) {
+			t := msgTime.UTC()
+			s.lastEvent.Store(&t)
+		}
 	}
 	e, err := events.Unmarshal(value)
 	if err != nil {

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var updateScreenshot = flag.Bool("update-screenshot", false, "rewrite docs/watch-page.png from the browser test")
+
+// hostileFeed mixes real-looking items with hostile ones: markup that must
+// stay text (double-encoded so it survives HTML stripping as literal
+// characters), right-to-left overrides, an enormous title, and Chinese,
+// Japanese and Korean titles.
+const hostileFeed = `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Watch desk</title><link>http://x/</link><description>d</description>
+<item><title>China's PLA holds live-fire drills around Taiwan with 71 warplanes</title><link>https://news.example.org/a</link><guid>a</guid></item>
+<item><title>North Korea fires two ballistic missiles into the Sea of Japan</title><link>https://news.example.org/b</link><guid>b</guid></item>
+<item><title>Chinese coast guard ships enter waters near Senkakus &amp;lt;script&amp;gt;document.body.dataset.pwned='script'&amp;lt;/script&amp;gt; &amp;lt;img src=x onerror="document.body.dataset.pwned='img'"&amp;gt;</title><link>https://news.example.org/c</link><guid>c</guid></item>
+<item><title>Chinese coast guard ships ram Philippine boat near Second Thomas Shoal &#x202E;desrever&#x202C; ` + "%s" + `</title><link>javascript:alert(1)</link><guid>d</guid></item>
+<item><title>解放军东部战区在台湾海峡举行联合演习</title><link>https://news.example.org/zh</link><guid>zh</guid></item>
+<item><title>中国海警船が尖閣諸島周辺の領海に侵入</title><link>https://news.example.org/ja</link><guid>ja</guid></item>
+<item><title>북한, 동해상으로 탄도미사일 2발 발사</title><link>https://news.example.org/ko</link><guid>ko</guid></item>
+</channel></rss>`
+
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium not found but CI is set: .ci/run must install Debian's chromium")
+	}
+	t.Skip("chromium not installed (apt-get install chromium fonts-noto-cjk); CI runs this test")
+	return ""
+}
+
+func browse(t *testing.T, bin, url string, extra ...string) string {
+	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir=" + t.TempDir(), "--window-size=1280,1100", "--virtual-time-budget=8000"}, extra...)
+	args = append(args, url)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, args...).Output()
+	if err != nil {
+		t.Fatalf("chromium %v: %v", extra, err)
+	}
+	return string(out)
+}
+
+// TestWatchPageInABrowser starts tensionwatch against an httptest feed, loads
+// its page in headless Chromium and checks the rendered DOM: the gauge shows
+// the value the API reports, the event titles are there, and the hostile ones
+// stayed text.
+func TestWatchPageInABrowser(t *testing.T) {
+	bin := chromium(t)
+	long := strings.Repeat("very long title ", 400)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, hostileFeed, long)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	feeds := filepath.Join(dir, "feeds.yaml")
+	os.WriteFile(feeds, []byte(fmt.Sprintf("allow_private_addresses: true\nfeeds:\n  - {id: desk, url: %q, source: Desk, kind: news, credibility: 0.9, interval: 1m}\n", srv.URL)), 0o600)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc := make(chan string, 1)
+	var logs syncBuffer
+	go run(ctx, []string{"--feeds.file", feeds, "--data.dir", filepath.Join(dir, "data"), "--web.listen-address", "127.0.0.1:0"}, &logs, func(a string) { addrc <- a })
+	base := "http://" + <-addrc
+
+	var idx struct {
+		Gauge struct {
+			Value float64 `json:"value"`
+		} `json:"gauge"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for idx.Gauge.Value == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the gauge never moved; logs:\n%s", logs.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+		if resp, err := http.Get(base + "/api/v1/index"); err == nil {
+			json.NewDecoder(resp.Body).Decode(&idx)
+			resp.Body.Close()
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // let every item be scored
+	resp, _ := http.Get(base + "/api/v1/index")
+	json.NewDecoder(resp.Body).Decode(&idx)
+	resp.Body.Close()
+
+	dom := browse(t, bin, base+"/", "--dump-dom")
+	want := fmt.Sprintf(`id="gauge-value" data-value="%v">%.1f<`, idx.Gauge.Value, idx.Gauge.Value)
+	if !strings.Contains(dom, want) {
+		t.Errorf("the page's gauge does not show the API's %.2f (looked for %s)", idx.Gauge.Value, want)
+	}
+	for _, title := range []string{
+		"China's PLA holds live-fire drills around Taiwan with 71 warplanes",
+		"North Korea fires two ballistic missiles into the Sea of Japan",
+		"解放军东部战区在台湾海峡举行联合演习", "中国海警船が尖閣諸島周辺の領海に侵入", "북한, 동해상으로 탄도미사일 2발 발사",
+		"&lt;script&gt;document.body.dataset.pwned='script'&lt;/script&gt;",
+	} {
+		if !strings.Contains(dom, strings.ReplaceAll(title, "'", "'")) {
+			t.Errorf("the page lacks the title %q", title)
+		}
+	}
+	if !strings.Contains(dom, "71 aircraft, live fire") {
+		t.Error("the incident's magnitude is not shown")
+	}
+	if strings.Contains(dom, "data-pwned") {
+		t.Fatal("a hostile title ran as markup")
+	}
+	if strings.Contains(dom, `href="javascript:`) {
+		t.Error("a javascript: link reached the page")
+	}
+	if strings.Contains(dom, strings.Repeat("very long title ", 20)) {
+		t.Error("an enormous title was not clipped")
+	}
+	if strings.ContainsRune(dom, '\u202e') {
+		t.Error("a right-to-left override reached the page")
+	}
+	if !strings.Contains(dom, `data-ready="true"`) {
+		t.Error("the page never finished loading its data")
+	}
+
+	if *updateScreenshot {
+		shot := filepath.Join(dir, "shot.png")
+		browse(t, bin, base+"/", "--screenshot="+shot, "--hide-scrollbars", "--window-size=1280,2300")
+		b, err := os.ReadFile(shot)
+		if err != nil || len(b) < 10000 {
+			t.Fatalf("screenshot: %v (%d bytes)", err, len(b))
+		}
+		os.WriteFile("../../docs/watch-page.png", b, 0o644)
+	}
+}

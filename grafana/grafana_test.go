@@ -147,8 +147,8 @@ func TestDashboardQueriesParse(t *testing.T) {
 	promtool := requireTool(t, "promtool", "prometheus")
 	var rules strings.Builder
 	rules.WriteString("groups:\n  - name: dashboards\n    rules:\n")
-	names := sortedKeys(exprs(t))
 	all := exprs(t)
+	names := sortedKeys(all)
 	for i, k := range names {
 		// $region is a dashboard variable: Grafana substitutes it.
 		e := strings.ReplaceAll(all[k], "$region", "taiwan_strait")

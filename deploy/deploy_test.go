@@ -23,22 +23,11 @@ import (
 	"github.com/tensionwatch/tensionwatch/internal/fetcher"
 	"github.com/tensionwatch/tensionwatch/internal/poller"
 	"github.com/tensionwatch/tensionwatch/internal/seen"
+	"github.com/tensionwatch/tensionwatch/internal/testtool"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
-// tool returns an external tool's path; CI (CI set) must have it.
-func tool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s not found but CI is set: .ci/run must install Debian's %s", name, pkg)
-	}
-	t.Skipf("%s not installed (apt-get install %s); CI runs this test", name, pkg)
-	return ""
-}
+func tool(t *testing.T, name, pkg string) string { return testtool.Require(t, pkg, name) }
 
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()

@@ -24,6 +24,7 @@ import (
 	"github.com/tensionwatch/tensionwatch/internal/poller"
 	"github.com/tensionwatch/tensionwatch/internal/scorer"
 	"github.com/tensionwatch/tensionwatch/internal/seen"
+	"github.com/tensionwatch/tensionwatch/internal/testtool"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
@@ -129,17 +130,7 @@ func exprs(t *testing.T) map[string]string {
 	return out
 }
 
-func requireTool(t *testing.T, name, pkg string) string {
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s not found but CI is set: .ci/run must install Debian's %s", name, pkg)
-	}
-	t.Skipf("%s not installed (apt-get install %s); CI runs this test", name, pkg)
-	return ""
-}
+func requireTool(t *testing.T, name, pkg string) string { return testtool.Require(t, pkg, name) }
 
 // TestDashboardQueriesParse hands every dashboard query to promtool, which
 // parses it with Prometheus's own parser (as a recording rule).

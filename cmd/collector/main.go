@@ -100,9 +100,6 @@ func runCollector(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := bc.Validate(); err != nil {
-		return err
-	}
 	if err := wc.Load(); err != nil {
 		return err
 	}

@@ -70,9 +70,6 @@ func runScorer(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := bc.Validate(); err != nil {
-		return err
-	}
 	if err := wc.Load(); err != nil {
 		return err
 	}

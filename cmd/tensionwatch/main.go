@@ -118,9 +118,6 @@ func runE(ctx context.Context, feedsFile, listen, dataDir string, kafkaPort int,
 	if err != nil {
 		return err
 	}
-	if err := bc.Validate(); err != nil {
-		return err
-	}
 	url := "http://" + displayAddr(ln.Addr().String())
 	log.Info("tensionwatch starting", "version", version.String(), "methodology_version", tx.Version,
 		"feeds_file", feedsFile, "feeds", len(feeds.Feeds), "gauge", url+"/api/v1/index", "events", url+"/api/v1/events", "metrics", url+"/metrics")

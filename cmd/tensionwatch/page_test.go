@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tensionwatch/tensionwatch/internal/testtool"
 )
 
 var updateScreenshot = flag.Bool("update-screenshot", false, "rewrite docs/watch-page.png from the browser test")
@@ -33,16 +35,7 @@ const hostileFeed = `<?xml version="1.0" encoding="UTF-8"?>
 </channel></rss>`
 
 func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium not found but CI is set: .ci/run must install Debian's chromium")
-	}
-	t.Skip("chromium not installed (apt-get install chromium fonts-noto-cjk); CI runs this test")
-	return ""
+	return testtool.Require(t, "chromium fonts-noto-cjk", "chromium", "chromium-browser")
 }
 
 func browse(t *testing.T, bin, url string, extra ...string) string {

@@ -30,13 +30,14 @@ func (c *KafkaConfig) RegisterFlags(fs *flag.FlagSet, brokersDefault, brokersHel
 	fs.StringVar(&c.Security.PasswordFile, "kafka.sasl.password-file", "", "file holding the SASL password (never passed on the command line, never logged)")
 }
 
-// Bus returns the bus configuration for the given broker list.
+// Bus returns the validated bus configuration for the given broker list.
 func (c KafkaConfig) Bus(brokers []string) (bus.Config, error) {
 	sec, err := c.Security.Build()
 	if err != nil {
 		return bus.Config{}, err
 	}
-	return bus.Config{Brokers: brokers, Topic: c.Topic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor, Security: sec}, nil
+	bc := bus.Config{Brokers: brokers, Topic: c.Topic, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor, Security: sec}
+	return bc, bc.Validate()
 }
 
 // BrokerList splits the --kafka.brokers value.

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -27,24 +26,11 @@ import (
 	"github.com/tensionwatch/tensionwatch/internal/bus"
 	"github.com/tensionwatch/tensionwatch/internal/feedlist"
 	"github.com/tensionwatch/tensionwatch/internal/poller"
+	"github.com/tensionwatch/tensionwatch/internal/testtool"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
-// requireTool returns the path of an external tool. Without it the test is
-// skipped on a developer's machine, but fails under CI, where .ci/run
-// installs it: a CI run must never pass by skipping.
-func requireTool(t testing.TB, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s not found but CI is set: .ci/run must install Debian's %s", name, pkg)
-	}
-	t.Skipf("%s not installed (apt-get install %s); CI runs this test", name, pkg)
-	return ""
-}
+func requireTool(t testing.TB, name, pkg string) string { return testtool.Require(t, pkg, name) }
 
 func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))

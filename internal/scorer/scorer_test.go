@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/tensionwatch/tensionwatch/internal/testtool"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
@@ -192,13 +192,7 @@ func TestReadiness(t *testing.T) {
 
 // TestMetricsPassPromtool lints /metrics with Prometheus's own promtool.
 func TestMetricsPassPromtool(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool not found but CI is set: .ci/run must install Debian's prometheus")
-		}
-		t.Skip("promtool not installed (apt-get install prometheus); CI runs this test")
-	}
+	promtool := testtool.Require(t, "prometheus", "promtool")
 	s, srv := newScorer(t)
 	s.Apply(wire(t, 1, "military_exercise", "taiwan_strait", time.Hour, "x"), now)
 	_, body := get(t, srv.URL+"/metrics")

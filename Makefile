@@ -1,7 +1,7 @@
 # Everyday commands; the README's quick start needs none of them.
 GO ?= go
 
-.PHONY: build test lint bench run e2e-latency check-rules
+.PHONY: build test lint bench run e2e-latency load backtest check-rules dashboards
 
 build:
 	$(GO) build ./...
@@ -18,7 +18,24 @@ bench:
 
 # Fetch-to-/metrics latency over a few hundred items (see BENCHMARKS.md).
 e2e-latency:
-	$(GO) test -count=1 -run '^TestFetchToMetricsLatency$$' -v ./internal/e2e/ -latency.items=400
+	$(GO) test -count=1 -run '^$$' -bench BenchmarkFetchToMetrics -benchtime=1x ./internal/e2e/ -latency.items=400
+
+# 2,000 feeds every 5 minutes for 6 minutes (see BENCHMARKS.md).
+load:
+	$(GO) test -count=1 -run TestLoad -v ./internal/e2e/ -load.interval 5m -load.duration 6m -timeout 20m
+
+# The April 2023 backtest (see METHODOLOGY.md).
+backtest:
+	$(GO) run ./cmd/scorer backtest --items ../shared/data/feeds/rumca-js-rss-link-database-2023 --out index.csv \
+	  --plot docs/backtest-joint-sword-2023.png --mnd ../shared/data/series/taiwan_mnd_pla_daily_2015_2026.csv
+
+check-rules:
+	promtool check config deploy/prometheus/prometheus.yml
+	promtool test rules deploy/prometheus/tests/tensionwatch.rules_test.yml
+	amtool check-config deploy/alertmanager/alertmanager.yml
+
+dashboards:
+	python3 grafana/dashboards.py
 
 run:
 	$(GO) run ./cmd/tensionwatch

@@ -2,44 +2,19 @@ package bus
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/tensionwatch/tensionwatch/internal/testtool"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
-// selfSigned returns a server TLS config for 127.0.0.1 and the CA file path.
-func selfSigned(t *testing.T) (*tls.Config, string) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kfake"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, ca
-}
-
 func TestTLSAndSASL(t *testing.T) {
-	serverTLS, ca := selfSigned(t)
-	e, err := StartEmbedded(EmbeddedConfig{Topic: DefaultTopic, Partitions: 2, TLS: serverTLS, SASLUser: "tw", SASLPassword: "s3cret"})
+	cert := testtool.SelfSigned(t)
+	ca := cert.CertFile
+	e, err := StartEmbedded(EmbeddedConfig{Topic: DefaultTopic, Partitions: 2, TLS: cert.Server, SASLUser: "tw", SASLPassword: "s3cret"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,23 +1,3 @@
-// Package index computes the tension index: a pure, deterministic function of
-// the events it holds and the time it is evaluated at. It does no I/O and
-// reads no clock, so a restarted scorer that holds the same events reports
-// the same numbers. METHODOLOGY.md at the repository root explains the
-// formula with a worked example.
-//
-// Reports are first grouped into incidents (see cluster.go). For an incident
-// I at time now:
-//
-//	score(I) = max over its reports e of weight(type) × magnitude(e) × credibility(e) × confidence(e)
-//	           × 0.5^(age(e) / half_life(type))
-//	           × (1 + corroboration × log2(distinct outlets))
-//	magnitude(e) = min(magnitude_cap, 1 + log2(1 + (aircraft+ships+missiles)/10) + 0.5·live_fire)
-//
-// For a set S of incidents (a region, a paper section, or everything):
-//
-//	raw(S)   = esc(S) − min(de(S), max_deescalation × esc(S))
-//	gauge(S) = 100 × (1 − exp(−raw(S)/scale))
-//
-// where esc sums the escalatory incidents' scores and de the de-escalatory ones.
 package index
 
 import (
@@ -30,9 +10,13 @@ import (
 )
 
 // Index holds events and computes the gauge from them.
+//
+// It is safe for concurrent use. Reads that only look at the events held
+// (Known, Len, Events) share a read lock; Snapshot takes the write lock
+// because it brings the cached clustering up to date.
 type Index struct {
 	tx     *events.Taxonomy
-	mu     sync.Mutex
+	mu     sync.RWMutex
 	events map[string]events.Event
 	seen   map[string]time.Time // IDs pruned from events, kept for the window
 	// clu is the clustering of events; pending holds events added since.
@@ -74,8 +58,8 @@ func (ix *Index) Add(e events.Event) bool {
 
 // Known reports whether an event ID was added (and not yet forgotten).
 func (ix *Index) Known(id string) bool {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	_, a := ix.events[id]
 	_, b := ix.seen[id]
 	return a || b
@@ -83,8 +67,8 @@ func (ix *Index) Known(id string) bool {
 
 // Len returns the number of events held.
 func (ix *Index) Len() int {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
 	return len(ix.events)
 }
 
@@ -284,8 +268,8 @@ func (ix *Index) clustered() []*Incident {
 	return ix.clu.all
 }
 
-// Snapshot computes every number at now, listing each number's topN
-// largest incidents. With withZ it also computes the regions' z-scores.
+// Snapshot computes every number at now, with the regions' z-scores, listing
+// each number's topN largest incidents (score descending, then ID).
 func (ix *Index) Snapshot(now time.Time, topN int) Snapshot {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -433,7 +417,7 @@ type Query struct {
 
 // Events returns the events matching q, newest first (ties by ID).
 func (ix *Index) Events(q Query) []events.Event {
-	ix.mu.Lock()
+	ix.mu.RLock()
 	out := make([]events.Event, 0, 64)
 	for _, e := range ix.events {
 		if q.Region != "" && e.Classification.Region != q.Region || q.Type != "" && e.Classification.Type != q.Type {
@@ -444,7 +428,7 @@ func (ix *Index) Events(q Query) []events.Event {
 		}
 		out = append(out, e)
 	}
-	ix.mu.Unlock()
+	ix.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].Published.Equal(out[j].Published) {
 			return out[i].Published.After(out[j].Published)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -286,5 +287,139 @@ func TestWorkedExample(t *testing.T) {
 	want := "drill 19.05 | talks 2.88 | taiwan_strait raw 16.17 gauge 7.01 | korean_peninsula raw 6.84 gauge 1.29 | east asia raw 19.59 gauge 10.11 calm"
 	if got != want {
 		t.Fatalf("worked example:\n got  %s\n want %s", got, want)
+	}
+}
+
+func TestEventTimeDistrustsFutureDates(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	ix := New(tx)
+	e := ev(1, "military_exercise", "taiwan_strait", t0)
+	e.Published = t0.Add(48 * time.Hour) // the feed claims a date after we fetched it
+	if got := EventTime(e); !got.Equal(t0) {
+		t.Fatalf("EventTime = %v, want the fetch time %v", got, t0)
+	}
+	hl := tx.TypeByID("military_exercise").HalfLife
+	if s := ix.Score(e, t0.Add(hl)); math.Abs(s-tx.TypeByID("military_exercise").Weight/2) > 1e-9 {
+		t.Fatalf("score one half-life after the fetch = %v: decay must run from the fetch time", s)
+	}
+}
+
+func TestSectionsAndEastAsia(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	ix := New(tx)
+	override := ev(1, "weapons_test", "korean_peninsula", t0)
+	override.Classification.Section = "modernisation" // the classifier's section wins
+	unknown := ev(2, "air_incursion", "taiwan_strait", t0)
+	unknown.Classification.Section = "no_such_section" // falls back to the type's
+	whole := ev(3, "coercive_statement", "east_asia", t0)
+	for _, e := range []events.Event{override, unknown, whole} {
+		if !ix.Add(e) {
+			t.Fatalf("%s not added", e.Classification.Type)
+		}
+	}
+	s := ix.Snapshot(t0, 5)
+	for cat, want := range map[string]int{"modernisation": 1, "arms_race": 0, "flashpoints": 1, "escalation_risk": 1} {
+		if got := s.Categories[cat].Events; got != want {
+			t.Errorf("category %s holds %d events, want %d", cat, got, want)
+		}
+	}
+	// An east_asia event counts in east_asia and the whole gauge, nowhere else.
+	for id, n := range s.Regions {
+		want := map[string]int{"korean_peninsula": 1, "taiwan_strait": 1, "east_asia": 1}[id]
+		if n.Events != want {
+			t.Errorf("region %s holds %d events, want %d", id, n.Events, want)
+		}
+	}
+	if s.Gauge.Events != 3 || s.Regions["east_asia"].Value <= 0 {
+		t.Errorf("East Asia gauge %+v, east_asia region %+v", s.Gauge, s.Regions["east_asia"])
+	}
+	if len(s.Regions) != 7 {
+		t.Errorf("%d regions, want the taxonomy's 7", len(s.Regions))
+	}
+}
+
+func TestTopOrderAndRounding(t *testing.T) {
+	ix := New(events.DefaultTaxonomy())
+	// Equal scores: the order falls back to the ID.
+	for i := range 6 {
+		ix.Add(ev(i, "maritime_patrol", "south_china_sea", t0))
+	}
+	big := ev(99, "maritime_patrol", "south_china_sea", t0)
+	big.Classification.Magnitude.Ships = 30
+	ix.Add(big)
+	top := ix.Snapshot(t0.Add(7*time.Hour), 4).Regions["south_china_sea"].Top
+	if len(top) != 4 || top[0].IncidentID != big.ID {
+		t.Fatalf("top = %+v", top)
+	}
+	for i := 1; i < len(top)-1; i++ {
+		if top[i].Score != top[i+1].Score || top[i].IncidentID >= top[i+1].IncidentID {
+			t.Errorf("ties not ordered by ID: %+v", top)
+		}
+	}
+	for _, c := range top {
+		if c.Score != round(c.Score, 4) {
+			t.Errorf("score %v not rounded to 4 decimals", c.Score)
+		}
+	}
+	s := ix.Snapshot(t0.Add(7*time.Hour), 0)
+	if v := s.Regions["south_china_sea"].Value; v != round(v, 2) || v <= 0 {
+		t.Errorf("value %v not rounded to 2 decimals", v)
+	}
+}
+
+func TestBandNames(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	for v, want := range map[float64]string{0: "calm", 29.99: "calm", 30: "elevated", 59.99: "elevated", 60: "high", 80: "severe", 100: "severe"} {
+		if got := tx.Band(v); got != want {
+			t.Errorf("Band(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// TestConcurrentUse is meant for `go test -race`: writers, snapshots and
+// queries at once.
+func TestConcurrentUse(t *testing.T) {
+	ix := New(events.DefaultTaxonomy())
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				ix.Add(ev(i*4+w, "air_incursion", "taiwan_strait", t0.Add(time.Duration(i)*time.Minute)))
+				ix.Add(ev(i*4+w, "air_incursion", "taiwan_strait", t0.Add(time.Duration(i)*time.Minute)))
+			}
+		})
+	}
+	for range 2 {
+		wg.Go(func() {
+			for range 50 {
+				ix.Snapshot(t0.Add(4*time.Hour), 3)
+				ix.Events(Query{Region: "taiwan_strait", Limit: 10})
+				ix.Len()
+			}
+		})
+	}
+	wg.Wait()
+	if ix.Len() != 800 {
+		t.Fatalf("holding %d events, want 800", ix.Len())
+	}
+}
+
+func TestEventsNewestFirstTiesByID(t *testing.T) {
+	ix := New(events.DefaultTaxonomy())
+	for i := range 5 {
+		ix.Add(ev(i, "sanction", "east_asia", t0)) // one instant
+	}
+	ix.Add(ev(9, "arms_transfer", "taiwan_strait", t0.Add(time.Hour)))
+	got := ix.Events(Query{})
+	if len(got) != 6 || got[0].Classification.Type != "arms_transfer" {
+		t.Fatalf("newest first: %v", got)
+	}
+	for i := 1; i < len(got)-1; i++ {
+		if got[i].ID >= got[i+1].ID {
+			t.Fatalf("ties not ordered by ID")
+		}
+	}
+	if n := len(ix.Events(Query{Type: "sanction", Limit: 3})); n != 3 {
+		t.Errorf("type filter with limit 3 gave %d", n)
 	}
 }

@@ -1,7 +1,3 @@
-// Package scorer serves the tension index: it applies decoded Kafka messages
-// to an index.Index, exports the gauge and the pipeline's health as
-// Prometheus metrics, and answers the JSON API that lists the events behind
-// every number. Kafka consumption itself is in package app and package bus.
 package scorer
 
 import (
@@ -135,15 +131,18 @@ func (s *Scorer) Apply(value []byte, msgTime time.Time) error {
 		s.decodeFail.Inc()
 		return err
 	}
-	if s.ix.Known(e.ID) {
-		s.dups.Inc()
+	if !s.ix.Add(e) {
+		// Add refused it: a duplicate if the index knows the ID (asking
+		// after Add, not before, counts two concurrent copies of one event
+		// once each way), else irrelevant or of an unknown type or region.
+		if s.ix.Known(e.ID) {
+			s.dups.Inc()
+		}
 		return nil
 	}
-	if s.ix.Add(e) {
-		s.eventsTotal.WithLabelValues(e.Classification.Type, e.Classification.Region).Inc()
-		if e.Classification.Severe {
-			s.severe.WithLabelValues(e.Classification.Type, e.Classification.Region).Inc()
-		}
+	s.eventsTotal.WithLabelValues(e.Classification.Type, e.Classification.Region).Inc()
+	if e.Classification.Severe {
+		s.severe.WithLabelValues(e.Classification.Type, e.Classification.Region).Inc()
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -200,5 +201,85 @@ func TestMetricsPassPromtool(t *testing.T) {
 	cmd.Stdin = strings.NewReader(body)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+func TestDuplicatesAndIrrelevant(t *testing.T) {
+	s, _ := newScorer(t)
+	msg := wire(t, 7, "air_incursion", "taiwan_strait", time.Hour, "PLA aircraft")
+	var wg sync.WaitGroup
+	for range 8 { // at-least-once delivery, and concurrent callers
+		wg.Go(func() { s.Apply(msg, now) })
+	}
+	wg.Wait()
+	irr := events.Event{ID: events.ID("irrelevant", ""), Source: events.Source{FeedID: "f", Credibility: 1},
+		Published: now, Fetched: now, Classification: events.Classification{Confidence: 1}}
+	b, err := events.Marshal(irr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := s.Apply(b, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"events_total", testutil.ToFloat64(s.eventsTotal.WithLabelValues("air_incursion", "taiwan_strait")), 1},
+		{"duplicate_events_total", testutil.ToFloat64(s.dups), 7},
+		{"events_consumed_total", testutil.ToFloat64(s.consumed), 10},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if s.Index().Len() != 1 {
+		t.Errorf("index holds %d events, want 1", s.Index().Len())
+	}
+}
+
+func TestLag(t *testing.T) {
+	s, _ := newScorer(t)
+	s.Apply(wire(t, 1, "sanction", "east_asia", time.Hour, "x"), now.Add(-90*time.Second))
+	if v := testutil.ToFloat64(s.lag); v != 90 {
+		t.Errorf("lag = %v, want 90", v)
+	}
+	s.ObserveLag(3 * time.Second)
+	if v := testutil.ToFloat64(s.lag); v != 3 {
+		t.Errorf("lag = %v after ObserveLag(3s)", v)
+	}
+}
+
+func TestEventsAPIFiltersAndHeaders(t *testing.T) {
+	s, srv := newScorer(t)
+	s.Apply(wire(t, 1, "weapons_test", "korean_peninsula", 2*time.Hour, "older"), now)
+	s.Apply(wire(t, 2, "weapons_test", "korean_peninsula", time.Hour, "newer"), now)
+	s.Apply(wire(t, 3, "sanction", "korean_peninsula", time.Minute, "other type"), now)
+	resp, err := http.Get(srv.URL + "/api/v1/events?type=weapons_test&region=korean_peninsula")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	var r EventsResponse
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Count != 2 || r.Events[0].Title != "newer" || r.Events[1].Title != "older" {
+		t.Fatalf("got %+v", r)
+	}
+	code, body := get(t, srv.URL+"/api/v1/events?limit=1")
+	json.Unmarshal([]byte(body), &r)
+	if code != 200 || r.Count != 1 || r.Events[0].Title != "other type" {
+		t.Errorf("limit=1: %d %s", code, body)
+	}
+	for _, q := range []string{"top=51", "top=-1", "top=x"} {
+		if code, body := get(t, srv.URL+"/api/v1/index?"+q); code != 400 || !strings.Contains(body, `"error"`) {
+			t.Errorf("index?%s: %d %s", q, code, body)
+		}
 	}
 }

@@ -39,9 +39,25 @@ func chromium(t *testing.T) string {
 }
 
 func browse(t *testing.T, bin, url string, extra ...string) string {
+	// Chromium's helper processes may still write to the profile for a
+	// moment after the browser exits, which makes t.TempDir's cleanup fail:
+	// remove the profile with a few retries instead.
+	profile, err := os.MkdirTemp("", "tensionwatch-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 50 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Errorf("could not remove the browser profile %s", profile)
+	})
 	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir=" + t.TempDir(), "--window-size=1280,1100", "--virtual-time-budget=8000"}, extra...)
+		"--user-data-dir=" + profile, "--window-size=1280,1100", "--virtual-time-budget=8000"}, extra...)
 	args = append(args, url)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -67,10 +83,15 @@ func TestWatchPageInABrowser(t *testing.T) {
 	feeds := filepath.Join(dir, "feeds.yaml")
 	os.WriteFile(feeds, []byte(fmt.Sprintf("allow_private_addresses: true\nfeeds:\n  - {id: desk, url: %q, source: Desk, kind: news, credibility: 0.9, interval: 1m}\n", srv.URL)), 0o600)
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	addrc := make(chan string, 1)
 	var logs syncBuffer
-	go run(ctx, []string{"--feeds.file", feeds, "--data.dir", filepath.Join(dir, "data"), "--web.listen-address", "127.0.0.1:0"}, &logs, func(a string) { addrc <- a })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run(ctx, []string{"--feeds.file", feeds, "--data.dir", filepath.Join(dir, "data"), "--web.listen-address", "127.0.0.1:0"}, &logs, func(a string) { addrc <- a })
+	}()
+	t.Cleanup(func() { cancel(); <-done }) // stop before the data dir is removed
+
 	base := "http://" + <-addrc
 
 	var idx struct {

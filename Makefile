@@ -24,10 +24,9 @@ e2e-latency:
 load:
 	$(GO) test -count=1 -run TestLoad -v ./internal/e2e/ -load.interval 5m -load.duration 6m -timeout 20m
 
-# The April 2023 backtest (see METHODOLOGY.md).
+# The calibration windows, their targets, invariance and plots (METHODOLOGY.md §7).
 backtest:
-	$(GO) run ./cmd/scorer backtest --items ../shared/data/feeds/rumca-js-rss-link-database-2023 --out index.csv \
-	  --plot docs/backtest-joint-sword-2023.png --mnd ../shared/data/series/taiwan_mnd_pla_daily_2015_2026.csv
+	$(GO) run ./cmd/backtest --windows testdata/windows.yaml --plot.dir docs
 
 check-rules:
 	promtool check config deploy/prometheus/prometheus.yml

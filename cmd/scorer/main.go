@@ -19,7 +19,9 @@ const usage = `Usage: scorer <command> [flags]
 
 Commands:
   run        consume the events topic and serve the index (/metrics, /api/v1/index, /api/v1/events)
-  backtest   replay dated news items through classify, cluster and score on simulated time
+
+Backtests (replaying dated news items on simulated time) are the command
+"backtest" (go run ./cmd/backtest --help).
 
 Run "scorer <command> --help" for the command's flags.
 `
@@ -33,8 +35,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return app.Dispatch("scorer", usage, args, stdout, stderr, map[string]func([]string) error{
-		"run":      func(a []string) error { return runScorer(ctx, a, stderr) },
-		"backtest": func(a []string) error { return runBacktest(a, stdout, stderr) },
+		"run": func(a []string) error { return runScorer(ctx, a, stderr) },
 	})
 }
 

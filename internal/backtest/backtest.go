@@ -148,9 +148,19 @@ func parseDate(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("unparseable date %q", s)
 }
 
+// Classifier classifies an item by its title and summary.
+type Classifier interface {
+	Classify(title, summary string) events.Classification
+}
+
+// DefaultCredibility is the credibility a backtest gives every source: the
+// feeds file's default for a general newsroom.
+const DefaultCredibility = 0.7
+
 // Events classifies items and returns the relevant ones as events, once
 // per link, in time order. An item dated only by day counts at noon UTC.
-func Events(items []Item, c *events.Classifier, credibility float64) []events.Event {
+// Each item's outlet (see OutletName) is its feed and its source.
+func Events(items []Item, c Classifier, credibility float64) []events.Event {
 	seen := map[string]bool{}
 	var out []events.Event
 	for _, it := range items {
@@ -170,7 +180,7 @@ func Events(items []Item, c *events.Classifier, credibility float64) []events.Ev
 		if t.Equal(t.Truncate(24 * time.Hour)) {
 			t = t.Add(12 * time.Hour)
 		}
-		outlet := outletName(it.Source)
+		outlet := OutletName(it.Source)
 		out = append(out, events.Event{
 			V: events.WireVersion, ID: id,
 			Source: events.Source{FeedID: outlet, Outlet: outlet, Kind: events.KindNews, Credibility: credibility},
@@ -187,11 +197,16 @@ func Events(items []Item, c *events.Classifier, credibility float64) []events.Ev
 	return out
 }
 
-// outletName turns a feed URL into its host ("feeds.bbci.co.uk"); other
-// source names are kept.
-func outletName(s string) string {
+// OutletName names the outlet of a source: a feed URL's host
+// ("feeds.bbci.co.uk"), or a source name without its parenthesised feed
+// ("CNN (World RSS)" and "CNN (International Edition RSS)" are both "CNN"):
+// two feeds of one newsroom are one outlet, not two corroborating ones.
+func OutletName(s string) string {
 	if u, err := url.Parse(s); err == nil && u.Host != "" {
 		return strings.TrimPrefix(u.Host, "www.")
+	}
+	if i := strings.Index(s, " ("); i > 0 && strings.HasSuffix(s, ")") {
+		return s[:i]
 	}
 	return s
 }

@@ -2,15 +2,11 @@ package backtest
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tensionwatch/tensionwatch/internal/index"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
@@ -87,57 +83,6 @@ func TestSpearman(t *testing.T) {
 	}
 }
 
-// TestJointSword2023 replays the ten-day capture of eleven world-news feeds
-// around China's April 2023 "Joint Sword" drills (8–10 April) and checks the
-// issue's targets. It skips when ../shared is absent.
-func TestJointSword2023(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "data", "feeds", "rumca-js-rss-link-database-2023")
-	mndPath := filepath.Join("..", "..", "..", "shared", "data", "series", "taiwan_mnd_pla_daily_2015_2026.csv")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("the shared April 2023 capture is absent (%s): this backtest needs ../shared/data", dir)
-	}
-	tx, c := classifier(t)
-	items, _, err := ReadItems([]string{dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := Replay(tx, Events(items, c, 0.7), time.Hour)
-	ts := DailyMax(rows, 0) // taiwan_strait is the first region
-	gauge := DailyMax(rows, -1)
-	day := func(s string) time.Time { d, _ := time.Parse("2006-01-02", s); return d }
-	maxIn := func(series []Daily, from, to string) (v float64) {
-		for _, d := range series {
-			if !d.Day.Before(day(from)) && !d.Day.After(day(to)) {
-				v = max(v, d.Value)
-			}
-		}
-		return v
-	}
-	before, during := maxIn(ts, "2023-04-03", "2023-04-06"), maxIn(ts, "2023-04-08", "2023-04-10")
-	t.Logf("Taiwan Strait sub-index: highest 3–6 April %.2f, highest 8–10 April %.2f (%.1f×)", before, during, during/before)
-	if during < 2*before {
-		t.Errorf("the Taiwan Strait sub-index reached %.2f during the drills, less than twice its %.2f before", during, before)
-	}
-	lowest := tx.Index.Bands[0]
-	for _, d := range gauge {
-		if d.Day.Before(day("2023-04-08")) && tx.Band(d.Value) != lowest.Name {
-			t.Errorf("%s: the gauge read %.2f (%s) before the drills", d.Day.Format("2006-01-02"), d.Value, tx.Band(d.Value))
-		}
-	}
-	if top := maxIn(gauge, "2023-04-08", "2023-04-12"); tx.Band(top) != tx.Index.Bands[len(tx.Index.Bands)-1].Name {
-		t.Errorf("the gauge peaked at %.2f (%s) during the crisis, not in the top band", top, tx.Band(top))
-	}
-	if mnd, err := ReadMND(mndPath); err == nil {
-		var xs, ys []float64
-		for _, d := range ts {
-			if v, ok := mnd[d.Day]; ok {
-				xs, ys = append(xs, d.Value), append(ys, v)
-			}
-		}
-		t.Logf("Spearman, daily Taiwan Strait peak vs MND PLA aircraft over %d days: %.3f", len(xs), Spearman(xs, ys))
-	}
-}
-
 // BenchmarkReplay measures classify → cluster → score over synthetic dated
 // items: 100,000 items over 30 days, one row per hour.
 func BenchmarkReplay(b *testing.B) {
@@ -168,65 +113,3 @@ func BenchmarkReplay(b *testing.B) {
 	b.ReportMetric(float64(len(items)*b.N)/b.Elapsed().Seconds(), "items/s")
 	b.ReportMetric(float64(relevant)/b.Elapsed().Seconds(), "events/s")
 }
-
-// TestIncidentClustering measures how well reports are grouped into
-// incidents, on pairs of real reports labelled same/different
-// (testdata/incident-pairs.jsonl). It skips when ../shared is absent.
-func TestIncidentClustering(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "data", "feeds", "rumca-js-rss-link-database-2023")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("the shared April 2023 capture is absent (%s): this measurement needs ../shared/data", dir)
-	}
-	tx, c := classifier(t)
-	items, _, err := ReadItems([]string{dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix := index.New(tx)
-	for _, e := range Events(items, c, 0.7) {
-		ix.Add(e)
-	}
-	incidentOf := map[string]string{}
-	for _, in := range ix.Incidents() {
-		for _, r := range in.Reports {
-			incidentOf[r.Link] = in.ID
-		}
-	}
-	f, err := os.ReadFile("testdata/incident-pairs.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tp, fp, fn, tn int
-	for _, line := range strings.Split(strings.TrimSpace(string(f)), "\n") {
-		var p struct {
-			A, B string
-			Same bool
-		}
-		if err := json.Unmarshal([]byte(line), &p); err != nil {
-			t.Fatal(err)
-		}
-		ia, oka := incidentOf[p.A]
-		ib, okb := incidentOf[p.B]
-		if !oka || !okb {
-			t.Fatalf("pair %s / %s: a report is missing from the index", p.A, p.B)
-		}
-		switch together := ia == ib; {
-		case together && p.Same:
-			tp++
-		case together:
-			fp++
-		case p.Same:
-			fn++
-		default:
-			tn++
-		}
-	}
-	prec, rec := float64(tp)/float64(tp+fp), float64(tp)/float64(tp+fn)
-	t.Logf("incident pairs: %d same, %d different | clustered together: precision %.2f, recall %.2f, F1 %.2f (tp %d fp %d fn %d tn %d)",
-		tp+fn, fp+tn, prec, rec, 2*prec*rec/(prec+rec), tp, fp, fn, tn)
-	if prec < clusterFloor.precision || rec < clusterFloor.recall {
-		t.Errorf("clustering fell below its floor: precision %.2f (floor %.2f), recall %.2f (floor %.2f)", prec, clusterFloor.precision, rec, clusterFloor.recall)
-	}
-}
-
-var clusterFloor = struct{ precision, recall float64 }{0.65, 0.6}

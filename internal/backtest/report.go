@@ -39,6 +39,19 @@ func DailyMax(rows []Row, col int) []Daily {
 // ReadMND reads Taiwan MND daily PLA aircraft counts
 // (date,pla_aircraft,pla_vessels), keyed by day.
 func ReadMND(path string) (map[time.Time]float64, error) {
+	return ReadSeries(path, "date", "pla_aircraft")
+}
+
+// ReadGPR reads the Caldara–Iacoviello daily geopolitical risk index
+// (date,GPRD,...), keyed by day.
+func ReadGPR(path string) (map[time.Time]float64, error) {
+	return ReadSeries(path, "date", "GPRD")
+}
+
+// ReadSeries reads a daily series from a CSV file with a header: the
+// column named value, keyed by the day in the column named date
+// (2006-01-02). Rows whose day or value do not parse are skipped.
+func ReadSeries(path, date, value string) (map[time.Time]float64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("backtest: %w", err)
@@ -49,17 +62,17 @@ func ReadMND(path string) (map[time.Time]float64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backtest: %s: %w", path, err)
 	}
-	di, ai := -1, -1
+	di, vi := -1, -1
 	for i, h := range head {
 		switch h {
-		case "date":
+		case date:
 			di = i
-		case "pla_aircraft":
-			ai = i
+		case value:
+			vi = i
 		}
 	}
-	if di < 0 || ai < 0 {
-		return nil, fmt.Errorf("backtest: %s: want columns date and pla_aircraft, got %v", path, head)
+	if di < 0 || vi < 0 {
+		return nil, fmt.Errorf("backtest: %s: want columns %s and %s, got %v", path, date, value, head)
 	}
 	out := map[time.Time]float64{}
 	for {
@@ -71,11 +84,23 @@ func ReadMND(path string) (map[time.Time]float64, error) {
 			return nil, fmt.Errorf("backtest: %s: %w", path, err)
 		}
 		d, err1 := time.Parse("2006-01-02", rec[di])
-		v, err2 := strconv.ParseFloat(rec[ai], 64)
+		v, err2 := strconv.ParseFloat(rec[vi], 64)
 		if err1 == nil && err2 == nil {
 			out[d] = v
 		}
 	}
+}
+
+// Correlate returns the Spearman rank correlation of a daily series with
+// another over the days both have, and the number of those days.
+func Correlate(daily []Daily, other map[time.Time]float64) (rho float64, days int) {
+	var xs, ys []float64
+	for _, d := range daily {
+		if v, ok := other[d.Day]; ok {
+			xs, ys = append(xs, d.Value), append(ys, v)
+		}
+	}
+	return Spearman(xs, ys), len(xs)
 }
 
 // Spearman returns the rank correlation of paired samples.

@@ -92,6 +92,8 @@ func writeLine(w io.Writer, obj map[string]json.RawMessage, c events.Classificat
 	set("confidence", c.Confidence)
 	set("magnitude", c.Magnitude)
 	set("severe", c.Severe)
+	set("signals", c.Signals)
+	set("class", nullable(c.Class))
 	set("evidence", c.Evidence)
 	b, err := json.Marshal(obj)
 	if err != nil {
@@ -112,7 +114,7 @@ func nullable(s string) any {
 func writeExplanation(w io.Writer, n int, title, summary string, c events.Classification) {
 	fmt.Fprintf(w, "#%d %s\n", n, title)
 	if c.Relevant {
-		fmt.Fprintf(w, "   RELEVANT  type=%s region=%s section=%s confidence=%.2f", c.Type, c.Region, c.Section, c.Confidence)
+		fmt.Fprintf(w, "   RELEVANT  type=%s region=%s section=%s class=%s confidence=%.2f", c.Type, c.Region, c.Section, c.Class, c.Confidence)
 		if c.Severe {
 			fmt.Fprint(w, " SEVERE")
 		}
@@ -126,6 +128,9 @@ func writeExplanation(w io.Writer, n int, title, summary string, c events.Classi
 	m := c.Magnitude
 	if m.Aircraft+m.Ships+m.Missiles > 0 || m.LiveFire {
 		fmt.Fprintf(w, "   magnitude: aircraft=%d ships=%d missiles=%d live_fire=%v\n", m.Aircraft, m.Ships, m.Missiles, m.LiveFire)
+	}
+	if len(c.Signals) > 0 {
+		fmt.Fprintf(w, "   signals: %s\n", strings.Join(c.Signals, ", "))
 	}
 	for _, e := range c.Evidence {
 		fmt.Fprintf(w, "   %-30s %-7s [%d:%d] %q\n", e.Rule, e.Field, e.Start, e.End, e.Match)

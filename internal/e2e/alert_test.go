@@ -35,8 +35,10 @@ func freePort(t testing.TB) string {
 }
 
 // burstFeed serves a quiet feed until burst is set, then a burst of
-// escalatory items around Taiwan, each worded apart so that each is its own
-// incident.
+// escalatory items around Taiwan: four incidents of four classes that read
+// "high" alone (drills encircling Taiwan with live fire, a mass air
+// incursion, a missile barrage, a ramming at sea), which together read
+// "severe" once two outlets (two feed paths) carry them.
 type burstFeed struct {
 	mu    sync.Mutex
 	burst bool
@@ -49,10 +51,14 @@ func (b *burstFeed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var items strings.Builder
 	items.WriteString(`<item><title>Ten minutes of exercise a day keeps you fit</title><link>https://x.example/fit</link><guid>fit</guid></item>`)
 	if on {
-		for i := range 12 {
-			u := fmt.Sprintf("q%da q%db q%dc q%dd q%de q%df q%dg q%dh q%di q%dj q%dk q%dl", i, i, i, i, i, i, i, i, i, i, i, i)
-			fmt.Fprintf(&items, `<item><title>PLA live-fire drills near Taiwan with %d warplanes: %s</title><link>https://x.example/burst/%d</link><guid>burst-%d</guid><pubDate>%s</pubDate></item>`,
-				60+i, u, i, i, time.Now().UTC().Format(time.RFC1123Z))
+		for i, title := range []string{
+			"PLA encircles Taiwan in live-fire drills",
+			"Taiwan reports 71 Chinese warplanes in its air defence zone",
+			"China fires barrage of ballistic missiles into waters off Taiwan",
+			"Chinese coast guard rams Taiwanese patrol boat near Kinmen",
+		} {
+			fmt.Fprintf(&items, `<item><title>%s</title><link>https://x.example%s/%d</link><guid>%s-%d</guid><pubDate>%s</pubDate></item>`,
+				title, r.URL.Path, i, r.URL.Path, i, time.Now().UTC().Format(time.RFC1123Z))
 		}
 	}
 	w.Header().Set("Content-Type", "application/rss+xml")
@@ -102,8 +108,9 @@ func TestRealAlertEndToEnd(t *testing.T) {
 	bc := bus.Config{Brokers: emb.Addrs(), Topic: bus.DefaultTopic}
 	scorer, scorerURL := startScorer(t, bc)
 	defer scorer.stop(t)
-	feeds := &feedlist.List{AllowPrivateAddresses: true, Feeds: []feedlist.Feed{{
-		ID: "burst", URL: srv.URL, Source: "Burst", Kind: "news", Credibility: 0.9, Interval: time.Second}}}
+	feeds := &feedlist.List{AllowPrivateAddresses: true, Feeds: []feedlist.Feed{
+		{ID: "burst-a", URL: srv.URL + "/a", Source: "Burst A", Kind: "news", Credibility: 0.9, Interval: time.Second},
+		{ID: "burst-b", URL: srv.URL + "/b", Source: "Burst B", Kind: "news", Credibility: 0.9, Interval: time.Second}}}
 	_, clf, _ := app.TaxonomyConfig{}.Load()
 	col := start(func(ctx context.Context) error {
 		return app.RunCollector(ctx, app.CollectorOptions{Feeds: feeds, Classifier: clf, Bus: bc, DataDir: dir,

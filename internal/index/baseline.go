@@ -23,10 +23,9 @@ func (ix *Index) zscores(incidents []*Incident, now time.Time, current map[strin
 	for i := range times {
 		times[i] = anchor.Add(-time.Duration(i+1) * spec.BaselineStep)
 	}
-	type sums struct{ esc, de []float64 }
-	per := map[string]*sums{}
+	per := map[string][]acc{}
 	for _, r := range ix.tx.Regions {
-		per[r.ID] = &sums{make([]float64, k), make([]float64, k)}
+		per[r.ID] = make([]acc, k)
 	}
 	for _, in := range incidents {
 		de := ix.tx.TypeByID(in.Type).Deescalatory
@@ -35,11 +34,8 @@ func (ix *Index) zscores(incidents []*Incident, now time.Time, current map[strin
 			if in.Start.After(t) {
 				continue
 			}
-			v, _ := ix.incidentScore(in, t)
-			if de {
-				s.de[i] += v
-			} else {
-				s.esc[i] += v
+			if v, reports := ix.incidentScore(in, t); v > 0 {
+				s[i].add(ix.classOf(in, reports), v, de, reports)
 			}
 		}
 	}
@@ -47,9 +43,9 @@ func (ix *Index) zscores(incidents []*Incident, now time.Time, current map[strin
 	samples := make([]float64, k)
 	for id, s := range per {
 		for i := range samples {
-			samples[i], _ = ix.Gauge(s.esc[i], s.de[i])
+			samples[i] = ix.Gauge(values(s[i].esc), values(s[i].de))
 		}
-		v, _ := ix.Gauge(current[id].esc, current[id].de)
+		v := ix.Gauge(values(current[id].esc), values(current[id].de))
 		med := median(samples)
 		dev := make([]float64, k)
 		for i, x := range samples {

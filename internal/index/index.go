@@ -123,9 +123,9 @@ func EventTime(e events.Event) time.Time {
 	return e.Published
 }
 
-// Score returns one report's contribution at now, before corroboration
-// (positive for both kinds; see the type's Deescalatory). Reports dated
-// after now count nothing.
+// Score returns one report's value at now on its own, as a single-outlet
+// incident would read it: its level × the confidence of one outlet of its
+// credibility × its decay (0 for a report dated after now).
 func (ix *Index) Score(e events.Event, now time.Time) float64 {
 	ty := ix.tx.TypeByID(e.Classification.Type)
 	if ty == nil {
@@ -135,34 +135,64 @@ func (ix *Index) Score(e events.Event, now time.Time) float64 {
 	if age < 0 {
 		return 0
 	}
-	return baseScore(ix.tx, e) * math.Exp2(-float64(age)/float64(ty.HalfLife))
+	_, level := ix.tx.Level(e.Classification)
+	return level * ix.corroboration(ix.outletWeight(e)) * math.Exp2(-float64(age)/float64(ty.HalfLife))
 }
 
-// baseScore is a report's score at age 0.
-func baseScore(tx *events.Taxonomy, e events.Event) float64 {
-	ty := tx.TypeByID(e.Classification.Type)
-	m := e.Classification.Magnitude
-	mag := 1 + math.Log2(1+float64(m.Aircraft+m.Ships+m.Missiles)/10)
-	if m.LiveFire {
-		mag += 0.5
+// outletWeight is how much of one corroborating outlet a report's source
+// counts as: min(1, credibility / full_credibility).
+func (ix *Index) outletWeight(e events.Event) float64 {
+	return math.Min(1, e.Source.Credibility/ix.tx.Index.FullCredibility)
+}
+
+// corroboration is the confidence of an incident reported by n (effective)
+// independent outlets: the taxonomy's table, linear in between, c[0]·n
+// below one outlet, and its last entry (1) beyond.
+func (ix *Index) corroboration(n float64) float64 {
+	c := ix.tx.Index.Corroboration
+	switch {
+	case n <= 0:
+		return 0
+	case n < 1:
+		return c[0] * n
+	case n >= float64(len(c)):
+		return c[len(c)-1]
 	}
-	mag = math.Min(mag, tx.Index.MagnitudeCap)
-	return ty.Weight * mag * e.Source.Credibility * e.Classification.Confidence
+	i := int(n) // 1 ≤ n < len(c): between c[i-1] and c[i]
+	f := n - float64(i)
+	return c[i-1] + f*(c[i]-c[i-1])
 }
 
-// incidentScore is an incident's contribution at now: its strongest report
-// so far, raised less than linearly by independent corroboration. All of an
-// incident's reports share one half-life, so which report is strongest does
-// not change as they decay, and the incident keeps running maxima: the cost
-// is one search and one exponential, whatever the number of reports.
+// incidentScore is an incident's value at now: its level times the
+// confidence its distinct outlets give, fading by its type's half-life.
+// An act of a moment (a launch, a clash, a statement) fades from the report
+// that first gave it its level (the highest of its reports' levels so
+// far): later reports raise its level or its confidence but do not refresh
+// it, for the news of a clash the day after does not make it happen again.
+// An ongoing incident (drills, a visit, a summit) fades from its latest
+// report of that level: drills reported on their third day are still
+// going on. Either way the cost is one search and one exponential,
+// whatever the number of reports.
 func (ix *Index) incidentScore(in *Incident, now time.Time) (score float64, reports int) {
 	reports = in.reportsAt(now)
 	if reports == 0 {
 		return 0, 0
 	}
-	hl := float64(ix.tx.TypeByID(in.Type).HalfLife)
-	best := in.prefBest[reports-1] * math.Exp2(-float64(now.Sub(in.Start))/hl)
-	return best * (1 + ix.tx.Index.Corroboration*math.Log2(float64(in.prefOutlets[reports-1]))), reports
+	ty := ix.tx.TypeByID(in.Type)
+	hl := float64(ty.HalfLife)
+	conf := ix.corroboration(in.prefOutlets[reports-1])
+	if ty.Ongoing {
+		return in.prefFresh[reports-1] * math.Exp2(-float64(now.Sub(in.Start))/hl) * conf, reports
+	}
+	top := in.prefTop[reports-1]
+	age := now.Sub(EventTime(in.Reports[top]))
+	return in.levels[top] * math.Exp2(-float64(age)/hl) * conf, reports
+}
+
+// classOf returns an incident's class with the reports it has at now.
+func (ix *Index) classOf(in *Incident, reports int) string {
+	class, _ := ix.tx.Level(in.Reports[in.prefTop[reports-1]].Classification)
+	return class
 }
 
 func outletOf(e events.Event) string {
@@ -172,14 +202,28 @@ func outletOf(e events.Event) string {
 	return e.Source.FeedID
 }
 
-// Gauge maps escalatory and de-escalatory sums to 0..100.
-func (ix *Index) Gauge(esc, de float64) (value, raw float64) {
-	raw = esc - math.Min(de, ix.tx.Index.MaxDeescalation*esc)
-	return ix.gaugeOfRaw(raw), raw
+// Aggregate combines incident values into one number: the values weighed,
+// strongest first, by 1, aggregation, aggregation², …, capped at 100. It
+// sorts values in place.
+func (ix *Index) Aggregate(values []float64) float64 {
+	sort.Sort(sort.Reverse(sort.Float64Slice(values)))
+	sum, w := 0.0, 1.0
+	for _, v := range values {
+		sum += w * v
+		w *= ix.tx.Index.Aggregation
+		if w < 1e-6 {
+			break
+		}
+	}
+	return math.Min(100, sum)
 }
 
-func (ix *Index) gaugeOfRaw(raw float64) float64 {
-	return 100 * (1 - math.Exp(-math.Pow(raw/ix.tx.Index.Scale, ix.tx.Index.Shape)))
+// Gauge combines the escalatory and de-escalatory incident values of a
+// number: each side aggregated, the de-escalatory one cancelling at most
+// max_deescalation of the escalatory one. It sorts both slices in place.
+func (ix *Index) Gauge(esc, de []float64) float64 {
+	e, d := ix.Aggregate(esc), ix.Aggregate(de)
+	return e - math.Min(d, ix.tx.Index.MaxDeescalation*e)
 }
 
 // Snapshot is every number of the index at one time.
@@ -194,7 +238,6 @@ type Snapshot struct {
 // Number is one gauge with the incidents behind it.
 type Number struct {
 	Value float64 `json:"value"`
-	Raw   float64 `json:"raw"`
 	Band  string  `json:"band"`
 	// ZScore compares Value with its own trailing baseline (regions only).
 	ZScore    *float64       `json:"zscore,omitempty"`
@@ -205,16 +248,25 @@ type Number struct {
 
 // Contribution is one incident's share of a number.
 type Contribution struct {
-	IncidentID   string    `json:"incident_id"`
-	Title        string    `json:"title"`
-	Link         string    `json:"link"`
-	Outlet       string    `json:"outlet"`
-	Type         string    `json:"type"`
-	Region       string    `json:"region"`
-	Published    time.Time `json:"published"`
-	Score        float64   `json:"score"`
-	Deescalatory bool      `json:"deescalatory,omitempty"`
-	Reports      int       `json:"reports"`
+	IncidentID string    `json:"incident_id"`
+	Title      string    `json:"title"`
+	Link       string    `json:"link"`
+	Outlet     string    `json:"outlet"`
+	Type       string    `json:"type"`
+	Region     string    `json:"region"`
+	Published  time.Time `json:"published"`
+	// Class is the incident class of its strongest report (the type's ID
+	// when no class applies) and Level what that class reads alone.
+	Class string  `json:"class"`
+	Level float64 `json:"level"`
+	// Confidence is the corroboration its outlets give (0..1), Outlets
+	// how many distinct outlets reported it.
+	Confidence float64 `json:"confidence"`
+	Outlets    int     `json:"outlets"`
+	// Score is the incident's value now: level × confidence × decay.
+	Score        float64 `json:"score"`
+	Deescalatory bool    `json:"deescalatory,omitempty"`
+	Reports      int     `json:"reports"`
 	// Magnitude is the largest count of each kind any report gives.
 	Magnitude events.Magnitude `json:"magnitude"`
 	Sources   []Source         `json:"sources"`
@@ -227,11 +279,36 @@ type Source struct {
 	Link   string `json:"link"`
 }
 
+// acc gathers the incidents of one number. Incidents of one class in one
+// region count as one, the strongest: two reports of the same drills that
+// clustering failed to join, or a run of launches, read as the strongest of
+// them, so that more feeds do not make more crisis.
 type acc struct {
-	esc, de   float64
+	esc, de   map[string]float64 // by region and class: the strongest value
 	incidents int
 	reports   int
 	contrib   []Contribution
+}
+
+func (a *acc) add(key string, v float64, de bool, reports int) {
+	m := &a.esc
+	if de {
+		m = &a.de
+	}
+	if *m == nil {
+		*m = map[string]float64{}
+	}
+	(*m)[key] = math.Max((*m)[key], v)
+	a.incidents++
+	a.reports += reports
+}
+
+func values(m map[string]float64) []float64 {
+	out := make([]float64, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
 }
 
 // clustered returns the incidents, up to date with the events. Events added
@@ -240,7 +317,7 @@ type acc struct {
 // time order. The caller holds ix.mu.
 func (ix *Index) clustered() []*Incident {
 	if ix.clu == nil {
-		ix.clu = newClusterer(ix.tx)
+		ix.clu = newClusterer(ix)
 	}
 	if len(ix.pending) > 0 && !ix.dirty {
 		sortEvents(ix.pending)
@@ -253,7 +330,7 @@ func (ix *Index) clustered() []*Incident {
 		}
 	}
 	if ix.dirty {
-		ix.clu = newClusterer(ix.tx)
+		ix.clu = newClusterer(ix)
 		all := make([]events.Event, 0, len(ix.events))
 		for _, e := range ix.events {
 			all = append(all, e)
@@ -295,24 +372,19 @@ func (ix *Index) snapshot(now time.Time, topN int, withZ bool) Snapshot {
 	for _, s := range ix.tx.Sections {
 		cats[s.ID] = &acc{}
 	}
-	for _, in := range incidents { // a fixed order: sums do not depend on arrival order
+	for _, in := range incidents {
 		s, reports := ix.incidentScore(in, now)
 		if s <= 0 {
 			continue
 		}
-		ty := ix.tx.TypeByID(in.Type)
+		de := ix.tx.TypeByID(in.Type).Deescalatory
 		var c Contribution
 		if topN > 0 {
-			c = ix.contribution(in, now, s, reports, ty.Deescalatory)
+			c = ix.contribution(in, now, s, reports, de)
 		}
+		key := in.Region + "/" + ix.classOf(in, reports)
 		for _, a := range [3]*acc{total, regions[in.Region], cats[in.Section]} {
-			if ty.Deescalatory {
-				a.de += s
-			} else {
-				a.esc += s
-			}
-			a.incidents++
-			a.reports += reports
+			a.add(key, s, de, reports)
 			if topN > 0 {
 				a.contrib = append(a.contrib, c)
 			}
@@ -320,7 +392,6 @@ func (ix *Index) snapshot(now time.Time, topN int, withZ bool) Snapshot {
 	}
 	snap := Snapshot{
 		ComputedAt: now.UTC(), MethodologyVersion: ix.tx.Version,
-		Gauge:   ix.eastAsia(total, regions, topN),
 		Regions: map[string]Number{}, Categories: map[string]Number{},
 	}
 	var z map[string]float64
@@ -336,22 +407,62 @@ func (ix *Index) snapshot(now time.Time, topN int, withZ bool) Snapshot {
 		snap.Regions[id] = n
 	}
 	for id, a := range cats {
-		snap.Categories[id] = ix.number(a, topN)
+		snap.Categories[id] = ix.section(a, topN)
 	}
+	snap.Gauge = ix.eastAsia(regions, total, topN)
 	return snap
+}
+
+// eastAsia is the whole gauge: the strongest incident of each class in
+// each region, weighed like a region's own, hottest first, after each
+// region's de-escalation has scaled its incidents. It reads at least its
+// hottest region, and background spread over seven regions adds little.
+func (ix *Index) eastAsia(regions map[string]*acc, total *acc, topN int) Number {
+	n := ix.number(total, topN)
+	var all []float64
+	for _, a := range regions {
+		e := ix.Aggregate(values(a.esc))
+		if e == 0 {
+			continue
+		}
+		scale := ix.Gauge(values(a.esc), values(a.de)) / e
+		for _, v := range a.esc {
+			all = append(all, v*scale)
+		}
+	}
+	n.Value = round(ix.Aggregate(all), 2)
+	n.Band = ix.tx.Band(n.Value)
+	return n
+}
+
+// section is a paper section's number: its incidents aggregated without
+// cancellation, so that the de-escalation section reads how much
+// de-escalation there is.
+func (ix *Index) section(a *acc, topN int) Number {
+	n := ix.number(a, topN)
+	all := values(a.esc)
+	for k, v := range a.de {
+		if v > a.esc[k] {
+			all = append(all, v)
+		}
+	}
+	n.Value = round(ix.Aggregate(all), 2)
+	n.Band = ix.tx.Band(n.Value)
+	return n
 }
 
 func (ix *Index) contribution(in *Incident, now time.Time, score float64, reports int, de bool) Contribution {
 	first := in.Reports[0]
+	class, level := ix.tx.Level(in.Reports[in.prefTop[reports-1]].Classification)
 	c := Contribution{
 		IncidentID: in.ID, Title: first.Title, Link: first.Link, Outlet: outletOf(first),
-		Type: in.Type, Region: in.Region, Published: first.Published, Score: round(score, 4),
-		Deescalatory: de, Reports: reports,
+		Type: in.Type, Region: in.Region, Published: first.Published,
+		Class: class, Level: level, Confidence: round(ix.corroboration(in.prefOutlets[reports-1]), 4),
+		Score: round(score, 4), Deescalatory: de, Reports: reports,
 	}
-	for _, e := range in.Reports {
-		if EventTime(e).After(now) {
-			continue
-		}
+	outlets := map[string]bool{}
+	for _, e := range in.Reports[:reports] {
+		outlets[outletOf(e)] = true
 		m := e.Classification.Magnitude
 		c.Magnitude.Aircraft = max(c.Magnitude.Aircraft, m.Aircraft)
 		c.Magnitude.Ships = max(c.Magnitude.Ships, m.Ships)
@@ -364,32 +475,12 @@ func (ix *Index) contribution(in *Incident, now time.Time, score float64, report
 			c.Sources = append(c.Sources, Source{Outlet: outletOf(e), Title: e.Title, Link: e.Link})
 		}
 	}
+	c.Outlets = len(outlets)
 	return c
 }
 
-// eastAsia is the whole gauge: the hottest region's raw plus a fraction of
-// the others', so that scattered background does not add up to a crisis.
-func (ix *Index) eastAsia(total *acc, regions map[string]*acc, topN int) Number {
-	n := ix.number(total, topN)
-	hottest, rest := 0.0, 0.0
-	for _, r := range ix.tx.Regions { // taxonomy order: the sum is deterministic
-		_, raw := ix.Gauge(regions[r.ID].esc, regions[r.ID].de)
-		if raw > hottest {
-			rest += hottest
-			hottest = raw
-		} else {
-			rest += raw
-		}
-	}
-	raw := hottest + ix.tx.Index.OtherRegions*rest
-	n.Raw = round(raw, 4)
-	n.Value = round(ix.gaugeOfRaw(raw), 2)
-	n.Band = ix.tx.Band(n.Value)
-	return n
-}
-
 func (ix *Index) number(a *acc, topN int) Number {
-	v, raw := ix.Gauge(a.esc, a.de)
+	v := round(ix.Gauge(values(a.esc), values(a.de)), 2)
 	sort.Slice(a.contrib, func(i, j int) bool {
 		if a.contrib[i].Score != a.contrib[j].Score {
 			return a.contrib[i].Score > a.contrib[j].Score
@@ -397,8 +488,8 @@ func (ix *Index) number(a *acc, topN int) Number {
 		return a.contrib[i].IncidentID < a.contrib[j].IncidentID
 	})
 	top := a.contrib[:min(topN, len(a.contrib))]
-	return Number{Value: round(v, 2), Raw: round(raw, 4), Band: ix.tx.Band(round(v, 2)),
-		Incidents: a.incidents, Events: a.reports, Top: append([]Contribution{}, top...)}
+	return Number{Value: v, Band: ix.tx.Band(v), Incidents: a.incidents, Events: a.reports,
+		Top: append([]Contribution{}, top...)}
 }
 
 // round rounds to d decimals, so that numbers computed from the same events

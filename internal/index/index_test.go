@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,7 +21,7 @@ func ev(i int, typ, region string, at time.Time) events.Event {
 	return events.Event{
 		ID:        events.ID(fmt.Sprintf("guid-%d", i), ""),
 		Source:    events.Source{FeedID: "f", Outlet: "O", Kind: events.KindNews, Credibility: 1},
-		Title:     fmt.Sprintf("event k%dk q%dq", i, i), // unique words: one incident per event
+		Title:     fmt.Sprintf("k%dk q%dq", i, i), // unique words: one incident per event
 		Link:      fmt.Sprintf("https://x/%d", i),
 		Published: at, Fetched: at,
 		Classification: events.Classification{Relevant: true, Type: typ, Region: region, Confidence: 1},
@@ -29,10 +32,10 @@ func TestDecayHalvesAtHalfLife(t *testing.T) {
 	tx := events.DefaultTaxonomy()
 	ix := New(tx)
 	e := ev(1, "military_exercise", "taiwan_strait", t0)
-	hl := tx.TypeByID("military_exercise").HalfLife
-	s0, s1 := ix.Score(e, t0), ix.Score(e, t0.Add(hl))
-	if math.Abs(s1-s0/2) > 1e-9 || s0 != tx.TypeByID("military_exercise").Weight {
-		t.Fatalf("score at 0 = %v, at half-life = %v", s0, s1)
+	ty := tx.TypeByID("military_exercise")
+	s0, s1 := ix.Score(e, t0), ix.Score(e, t0.Add(ty.HalfLife))
+	if math.Abs(s1-s0/2) > 1e-9 || math.Abs(s0-ty.Level*tx.Index.Corroboration[0]) > 1e-9 {
+		t.Fatalf("score at 0 = %v, at half-life = %v (level %v, one outlet)", s0, s1, ty.Level)
 	}
 	if ix.Score(e, t0.Add(-time.Hour)) != 0 {
 		t.Error("an event after the evaluation time must count nothing")
@@ -47,13 +50,13 @@ func TestDeescalationIsCapped(t *testing.T) {
 		ix.Add(ev(i, "diplomatic_engagement", "taiwan_strait", t0))
 	}
 	s := ix.Snapshot(t0, 3)
-	esc := tx.TypeByID("military_exercise").Weight
-	wantRaw := esc * (1 - tx.Index.MaxDeescalation)
-	if got := s.Regions["taiwan_strait"].Raw; math.Abs(got-wantRaw) > 1e-3 {
-		t.Fatalf("raw = %v, want %v: talks may cancel only part of the escalation", got, wantRaw)
+	esc := tx.TypeByID("military_exercise").Level * tx.Index.Corroboration[0]
+	want := round(esc*(1-tx.Index.MaxDeescalation), 2)
+	if got := s.Regions["taiwan_strait"].Value; got != want {
+		t.Fatalf("value = %v, want %v: talks may cancel only part of the escalation", got, want)
 	}
-	if s.Gauge.Value <= 0 {
-		t.Fatal("talks erased the gauge")
+	if got := s.Categories["de_escalation"].Value; got <= 0 {
+		t.Errorf("the de-escalation section reads %v with 18 talks held", got)
 	}
 }
 
@@ -112,22 +115,82 @@ func TestDeterministicWhateverTheOrder(t *testing.T) {
 	}
 }
 
-func TestBandsAndMagnitude(t *testing.T) {
+// TestClassesSetTheLevel: what happened, not how much was written, sets an
+// incident's level; incidents of one class in one region read as the
+// strongest of them, and routine news adds at most 1/(1−aggregation) of
+// its largest item.
+func TestClassesSetTheLevel(t *testing.T) {
 	tx := events.DefaultTaxonomy()
 	ix := New(tx)
 	small := ev(1, "air_incursion", "taiwan_strait", t0)
 	big := ev(2, "air_incursion", "taiwan_strait", t0)
-	big.Classification.Magnitude = events.Magnitude{Aircraft: 71, Ships: 9, LiveFire: true}
-	if r := ix.Score(big, t0) / ix.Score(small, t0); r <= 2 || r > tx.Index.MagnitudeCap {
-		t.Fatalf("71 aircraft, 9 ships and live fire weigh %v× a plain incursion", r)
+	big.Classification.Magnitude = events.Magnitude{Aircraft: 71}
+	if got, want := ix.Score(small, t0), tx.TypeByID("air_incursion").Level*tx.Index.Corroboration[0]; got != want {
+		t.Errorf("a routine incursion scores %v, want its type's level × one outlet = %v", got, want)
 	}
-	for i := range 30 {
-		e := ev(100+i, "military_exercise", "taiwan_strait", t0)
+	if k := tx.ClassOf(big.Classification); k == nil || k.ID != "mass_air_incursion" || ix.Score(big, t0) != k.Level*tx.Index.Corroboration[0] {
+		t.Fatalf("71 aircraft: class %+v, score %v", k, ix.Score(big, t0))
+	}
+	for i := range 30 { // thirty separate mass incursions read as one
+		e := ev(100+i, "air_incursion", "taiwan_strait", t0)
 		e.Classification.Magnitude.Aircraft = 70
 		ix.Add(e)
 	}
-	if s := ix.Snapshot(t0, 1); s.Regions["taiwan_strait"].Band != "severe" || len(s.Regions["taiwan_strait"].Top) != 1 {
-		t.Fatalf("30 large drills: %+v", s.Regions["taiwan_strait"])
+	s := ix.Snapshot(t0, 1).Regions["taiwan_strait"]
+	if want := round(tx.ClassOf(big.Classification).Level*tx.Index.Corroboration[0], 2); s.Value != want || s.Incidents != 30 {
+		t.Fatalf("30 mass incursions: %+v, want value %v", s, want)
+	}
+	// Routine: a hundred statements, sanctions and patrols of many classes
+	// in one region never pass the bound, whatever their number.
+	r := New(tx)
+	types := []string{"coercive_statement", "sanction", "maritime_patrol", "strait_transit", "arms_transfer", "military_deployment", "alliance_alignment"}
+	top := 0.0
+	for i := range 100 {
+		e := ev(1000+i, types[i%len(types)], "south_china_sea", t0)
+		r.Add(e)
+		top = max(top, r.Score(e, t0))
+	}
+	if v := r.Snapshot(t0, 0).Regions["south_china_sea"].Value; v > top/(1-tx.Index.Aggregation)+1e-9 || tx.Band(v) != "calm" {
+		t.Errorf("a hundred routine items read %v (largest %v)", v, top)
+	}
+}
+
+func TestCorroborationSaturates(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	ix := New(tx)
+	c := tx.Index.Corroboration
+	for _, tc := range []struct{ n, want float64 }{
+		{0, 0}, {0.5, c[0] / 2}, {1, c[0]}, {1.5, (c[0] + c[1]) / 2}, {2, c[1]}, {3, 1}, {40, 1},
+	} {
+		if got := ix.corroboration(tc.n); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("corroboration(%v) = %v, want %v", tc.n, got, tc.want)
+		}
+	}
+	// An outlet below full credibility counts as part of one.
+	e := ev(1, "sanction", "east_asia", t0)
+	e.Source.Credibility = tx.Index.FullCredibility / 2
+	if got := ix.Score(e, t0); math.Abs(got-tx.TypeByID("sanction").Level*c[0]/2) > 1e-9 {
+		t.Errorf("half-credible outlet: %v", got)
+	}
+}
+
+func TestEastAsiaReadsAtLeastItsHottestRegion(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	ix := New(tx)
+	over := ev(1, "weapons_test", "korean_peninsula", t0)
+	over.Classification.Signals = []string{"over_japan"}
+	ix.Add(over)
+	for i := range 12 { // talks elsewhere do not cancel a crisis in Korea
+		ix.Add(ev(10+i, "diplomatic_engagement", "south_china_sea", t0))
+	}
+	ix.Add(ev(2, "coercive_statement", "taiwan_strait", t0))
+	s := ix.Snapshot(t0, 0)
+	kp := s.Regions["korean_peninsula"].Value
+	if s.Gauge.Value < kp || s.Gauge.Value > kp+20 {
+		t.Fatalf("East Asia %v with the Korean Peninsula at %v", s.Gauge.Value, kp)
+	}
+	if s.Gauge.Band != "high" {
+		t.Errorf("a missile over Japan alone reads %v (%s)", s.Gauge.Value, s.Gauge.Band)
 	}
 }
 
@@ -154,7 +217,7 @@ func TestEventsQuery(t *testing.T) {
 		ix.Add(ev(i, "military_exercise", region, t0.Add(time.Duration(i)*time.Hour)))
 	}
 	got := ix.Events(Query{Region: "taiwan_strait", Since: t0.Add(3 * time.Hour), Limit: 2})
-	if len(got) != 2 || got[0].Title != "event k8k q8q" || got[1].Title != "event k6k q6q" {
+	if len(got) != 2 || got[0].Title != "k8k q8q" || got[1].Title != "k6k q6q" {
 		t.Fatalf("got %v", got)
 	}
 }
@@ -203,31 +266,97 @@ func report(id, outlet, typ, region, title string, at time.Time) events.Event {
 func TestReportsOfOneIncidentAreScoredOnce(t *testing.T) {
 	tx := events.DefaultTaxonomy()
 	one, many := New(tx), New(tx)
-	first := report("a", "Reuters", "military_exercise", "taiwan_strait", "China begins military drills around Taiwan", t0)
+	first := report("a", "Reuters", "weapons_test", "korean_peninsula", "North Korea fires ballistic missile into the sea", t0)
 	one.Add(first)
 	many.Add(first)
 	for i, o := range []string{"AP", "BBC", "CNN", "NHK", "Yonhap", "AFP", "Kyodo"} {
-		many.Add(report(fmt.Sprint("b", i), o, "military_exercise", "taiwan_strait",
-			"Chinese military starts drills around Taiwan", t0.Add(time.Duration(i+1)*time.Hour)))
+		many.Add(report(fmt.Sprint("b", i), o, "weapons_test", "korean_peninsula",
+			"North Korean ballistic missile falls into the sea", t0.Add(time.Duration(i+1)*time.Hour)))
 	}
 	// A different incident of the same type and region, and a report of the
-	// same words outside the window, stay apart.
-	many.Add(report("c", "AP", "military_exercise", "taiwan_strait", "Taiwan army holds live-fire artillery practice on Penghu", t0.Add(2*time.Hour)))
-	many.Add(report("d", "AP", "military_exercise", "taiwan_strait", "China begins military drills around Taiwan", t0.Add(5*24*time.Hour)))
+	// same words after the incident closed, stay apart.
+	many.Add(report("c", "AP", "weapons_test", "korean_peninsula", "Kim Jong Un inspects solid-fuel engine test", t0.Add(2*time.Hour)))
+	many.Add(report("d", "AP", "weapons_test", "korean_peninsula", "North Korea fires ballistic missile into the sea", t0.Add(5*24*time.Hour)))
 	incidents := many.Incidents()
 	if len(incidents) != 3 || len(incidents[0].Reports)+len(incidents[1].Reports)+len(incidents[2].Reports) != 10 {
 		t.Fatalf("got %d incidents", len(incidents))
 	}
 	now := t0.Add(8 * time.Hour)
-	s1 := one.Snapshot(now, 1).Regions["taiwan_strait"]
-	s8 := many.Snapshot(now, 1).Regions["taiwan_strait"]
-	if s8.Top[0].Reports != 8 || len(s8.Top[0].Sources) != 8 {
+	s1 := one.Snapshot(now, 1).Regions["korean_peninsula"]
+	s8 := many.Snapshot(now, 1).Regions["korean_peninsula"]
+	if s8.Top[0].Reports != 8 || len(s8.Top[0].Sources) != 8 || s8.Top[0].Outlets != 8 {
 		t.Fatalf("top incident: %+v", s8.Top[0])
 	}
-	// 8 outlets raise the incident by 1 + 0.3·log2(8) = 1.9, not 8×.
-	ratio := s8.Top[0].Score / s1.Top[0].Score
-	if ratio < 1.5 || ratio > 2.5 {
-		t.Errorf("eight outlets weigh %.2f× one", ratio)
+	// Eight outlets give full confidence: 1/corroboration[0] times one
+	// outlet's, no more, and later reports do not refresh the launch.
+	if ratio, want := s8.Top[0].Score/s1.Top[0].Score, 1/tx.Index.Corroboration[0]; math.Abs(ratio-want) > 1e-3 {
+		t.Errorf("eight outlets weigh %.3f× one, want %.3f", ratio, want)
+	}
+}
+
+// TestOngoingDrillsStayFresh: drills reported on their third day are still
+// going on.
+func TestOngoingDrillsStayFresh(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	ix := New(tx)
+	for d, title := range []string{"China begins military drills around Taiwan", "China continues military drills around Taiwan",
+		"China ends military drills around Taiwan"} {
+		e := report(fmt.Sprint("d", d), "Reuters", "military_exercise", "taiwan_strait", title, t0.Add(time.Duration(d)*24*time.Hour))
+		e.Classification.Signals = []string{"around_taiwan"}
+		ix.Add(e)
+	}
+	if n := len(ix.Incidents()); n != 1 {
+		t.Fatalf("three days of drills: %d incidents", n)
+	}
+	day3 := ix.Snapshot(t0.Add(48*time.Hour), 0).Regions["taiwan_strait"].Value
+	if want := round(tx.ClassOf(events.Classification{Type: "military_exercise", Region: "taiwan_strait", Signals: []string{"around_taiwan"}}).Level*tx.Index.Corroboration[0], 2); day3 != want {
+		t.Errorf("the third day reads %v, want the drills' fresh level %v", day3, want)
+	}
+}
+
+// TestLateReportsDoNotRefresh: the next day's report of yesterday's clash
+// raises its confidence but does not make it happen again.
+func TestLateReportsDoNotRefresh(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	ix := New(tx)
+	a := report("a", "CNA", "maritime_patrol", "south_china_sea", "China coast guard hits Philippine boat with water cannon", t0)
+	a.Classification.Signals = []string{"water_cannon"}
+	b := report("b", "Al Jazeera", "maritime_patrol", "south_china_sea", "Philippines says soldiers hurt by China water cannon", t0.Add(27*time.Hour))
+	b.Classification.Signals = []string{"water_cannon"}
+	ix.Add(a)
+	ix.Add(b)
+	if n := len(ix.Incidents()); n != 1 {
+		t.Fatalf("%d incidents, want one", n)
+	}
+	day1 := ix.Snapshot(t0.Add(time.Hour), 0).Regions["south_china_sea"].Value
+	day2 := ix.Snapshot(t0.Add(28*time.Hour), 0).Regions["south_china_sea"].Value
+	if day2 >= day1 {
+		t.Errorf("the region read %v the day after, %v on the day", day2, day1)
+	}
+}
+
+// TestTwoLaunchesOnOneDayStayTwo: separate launches are separate incidents,
+// however alike their headlines.
+func TestTwoLaunchesOnOneDayStayTwo(t *testing.T) {
+	ix := New(events.DefaultTaxonomy())
+	launch := func(id, outlet, title string, at time.Time) {
+		e := report(id, outlet, "weapons_test", "korean_peninsula", title, at)
+		e.Classification.Signals = []string{"ballistic"}
+		if strings.Contains(title, "another") {
+			e.Classification.Signals = append(e.Classification.Signals, "repeat")
+		}
+		ix.Add(e)
+	}
+	launch("m1", "Yonhap", "North Korea fires ballistic missile into the sea", t0.Add(30*time.Minute))
+	launch("m2", "NHK", "North Korea fires a ballistic missile, Japan says", t0.Add(50*time.Minute))
+	launch("m3", "Yonhap", "North Korea fires another ballistic missile", t0.Add(9*time.Hour))
+	launch("m4", "NHK", "North Korea fires another ballistic missile hours after first launch", t0.Add(9*time.Hour+20*time.Minute))
+	ins := ix.Incidents()
+	if len(ins) != 2 || len(ins[0].Reports) != 2 || len(ins[1].Reports) != 2 {
+		for _, in := range ins {
+			t.Logf("incident %s: %d reports", in.ID, len(in.Reports))
+		}
+		t.Fatalf("%d incidents, want two of two reports", len(ins))
 	}
 }
 
@@ -264,27 +393,31 @@ func TestWorkedExample(t *testing.T) {
 	tx := events.DefaultTaxonomy()
 	ix := New(tx)
 	at := t0.Add(6 * time.Hour)
-	drill := func(id, outlet string) events.Event {
-		e := report(id, outlet, "military_exercise", "taiwan_strait", "China holds live-fire drills around Taiwan with 45 warplanes", t0)
-		e.Source.Credibility, e.Classification.Confidence = 0.8, 0.95
-		e.Classification.Magnitude = events.Magnitude{Aircraft: 45, LiveFire: true}
-		return e
+	add := func(id, outlet string, cred float64, typ, region, title string, when time.Time, m events.Magnitude, signals ...string) {
+		e := report(id, outlet, typ, region, title, when)
+		e.Source.Credibility = cred
+		e.Classification.Magnitude, e.Classification.Signals = m, signals
+		ix.Add(e)
 	}
-	ix.Add(drill("w1", "Reuters"))
-	ix.Add(drill("w2", "AP"))
-	ix.Add(drill("w3", "Focus Taiwan"))
-	talks := report("w4", "Reuters", "diplomatic_engagement", "taiwan_strait", "Beijing and Taipei envoys hold talks in Singapore", at)
-	talks.Source.Credibility, talks.Classification.Confidence = 0.8, 0.9
-	ix.Add(talks)
-	missile := report("w5", "Yonhap", "weapons_test", "korean_peninsula", "North Korea fires two ballistic missiles", t0)
-	missile.Source.Credibility, missile.Classification.Confidence = 0.85, 0.95
-	missile.Classification.Magnitude.Missiles = 2
-	ix.Add(missile)
+	for i, o := range []string{"Reuters", "AP", "Focus Taiwan"} {
+		add(fmt.Sprint("w", i), o, 0.8, "military_exercise", "taiwan_strait", "China holds live-fire drills around Taiwan", t0,
+			events.Magnitude{LiveFire: true}, "around_taiwan")
+	}
+	add("w3", "Focus Taiwan", 0.8, "air_incursion", "taiwan_strait", "Taiwan tracks 45 Chinese military aircraft", t0.Add(3*time.Hour),
+		events.Magnitude{Aircraft: 45})
+	add("w4", "Yonhap", 0.85, "weapons_test", "korean_peninsula", "North Korea fires two ballistic missiles", t0,
+		events.Magnitude{Missiles: 2}, "ballistic")
+	add("w5", "Yonhap", 0.85, "diplomatic_engagement", "korean_peninsula", "Koreas restore military hotline", t0.Add(5*time.Hour), events.Magnitude{})
 	s := ix.Snapshot(at, 5)
 	ts, kp := s.Regions["taiwan_strait"], s.Regions["korean_peninsula"]
-	got := fmt.Sprintf("drill %.2f | talks %.2f | taiwan_strait raw %.2f gauge %.2f | korean_peninsula raw %.2f gauge %.2f | east asia raw %.2f gauge %.2f %s",
-		ts.Top[0].Score, ts.Top[1].Score, ts.Raw, ts.Value, kp.Raw, kp.Value, s.Gauge.Raw, s.Gauge.Value, s.Gauge.Band)
-	want := "drill 19.05 | talks 2.88 | taiwan_strait raw 16.17 gauge 7.01 | korean_peninsula raw 6.84 gauge 1.29 | east asia raw 19.59 gauge 10.11 calm"
+	var parts []string
+	for _, c := range append(ts.Top, kp.Top...) {
+		parts = append(parts, fmt.Sprintf("%s %.0f×%.2f→%.2f", c.Class, c.Level, c.Confidence, c.Score))
+	}
+	got := fmt.Sprintf("%s | taiwan_strait %.2f %s | korean_peninsula %.2f %s | east asia %.2f %s",
+		strings.Join(parts, ", "), ts.Value, ts.Band, kp.Value, kp.Band, s.Gauge.Value, s.Gauge.Band)
+	want := "encirclement_drills 70×1.00→66.07, mass_air_incursion 65×0.90→56.02, ballistic_launch 45×0.90→38.78, " +
+		"diplomatic_engagement 12×0.90→10.70 | taiwan_strait 77.28 high | korean_peninsula 28.09 calm | east asia 78.40 high"
 	if got != want {
 		t.Fatalf("worked example:\n got  %s\n want %s", got, want)
 	}
@@ -299,7 +432,7 @@ func TestEventTimeDistrustsFutureDates(t *testing.T) {
 		t.Fatalf("EventTime = %v, want the fetch time %v", got, t0)
 	}
 	hl := tx.TypeByID("military_exercise").HalfLife
-	if s := ix.Score(e, t0.Add(hl)); math.Abs(s-tx.TypeByID("military_exercise").Weight/2) > 1e-9 {
+	if s := ix.Score(e, t0.Add(hl)); math.Abs(s-ix.Score(e, t0)/2) > 1e-9 {
 		t.Fatalf("score one half-life after the fetch = %v: decay must run from the fetch time", s)
 	}
 }
@@ -345,7 +478,7 @@ func TestTopOrderAndRounding(t *testing.T) {
 		ix.Add(ev(i, "maritime_patrol", "south_china_sea", t0))
 	}
 	big := ev(99, "maritime_patrol", "south_china_sea", t0)
-	big.Classification.Magnitude.Ships = 30
+	big.Classification.Signals = []string{"water_cannon"}
 	ix.Add(big)
 	top := ix.Snapshot(t0.Add(7*time.Hour), 4).Regions["south_china_sea"].Top
 	if len(top) != 4 || top[0].IncidentID != big.ID {
@@ -421,5 +554,32 @@ func TestEventsNewestFirstTiesByID(t *testing.T) {
 	}
 	if n := len(ix.Events(Query{Type: "sanction", Limit: 3})); n != 3 {
 		t.Errorf("type filter with limit 3 gave %d", n)
+	}
+}
+
+// TestMethodologyClassTable checks the class table of METHODOLOGY.md
+// (section 2) against the taxonomy: the same classes, in the same order,
+// with the same levels and bands.
+func TestMethodologyClassTable(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "METHODOLOGY.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := events.DefaultTaxonomy()
+	var rows []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "| `") {
+			rows = append(rows, line)
+		}
+	}
+	if len(rows) != len(tx.Classes) {
+		t.Fatalf("METHODOLOGY.md lists %d classes, the taxonomy %d", len(rows), len(tx.Classes))
+	}
+	for i, k := range tx.Classes {
+		cells := strings.Split(rows[i], "|")
+		id, level, band := strings.Trim(strings.TrimSpace(cells[1]), "`"), strings.TrimSpace(cells[2]), strings.TrimSpace(cells[3])
+		if id != k.ID || level != fmt.Sprint(k.Level) || band != tx.Band(k.Level) {
+			t.Errorf("METHODOLOGY.md row %d: %s %s %s; the taxonomy: %s %v %s", i+1, id, level, band, k.ID, k.Level, tx.Band(k.Level))
+		}
 	}
 }

@@ -42,8 +42,10 @@ type IndexResponse struct {
 	Bands []events.Band `json:"bands"`
 	// Parameters publishes the index's parameters (durations as text).
 	Parameters Parameters `json:"parameters"`
-	// Weights publishes each type's weight and half-life.
-	Weights []TypeWeight `json:"weights"`
+	// Types publishes each type's level and half-life, Classes the
+	// incident classes that read above their type's level.
+	Types   []TypeLevel    `json:"types"`
+	Classes []events.Class `json:"classes"`
 }
 
 // Parameters are the published index parameters.
@@ -51,15 +53,17 @@ type Parameters struct {
 	events.IndexSpec
 	Window         string `json:"window"`
 	ClusterWindow  string `json:"cluster_window"`
+	ClusterGap     string `json:"cluster_gap"`
+	ClusterSpan    string `json:"cluster_span"`
 	BaselineWindow string `json:"baseline_window"`
 	BaselineStep   string `json:"baseline_step"`
 }
 
-// TypeWeight is one type's published weight.
-type TypeWeight struct {
+// TypeLevel is one type's published level.
+type TypeLevel struct {
 	Type         string  `json:"type"`
 	Section      string  `json:"section"`
-	Weight       float64 `json:"weight"`
+	Level        float64 `json:"level"`
 	HalfLife     string  `json:"half_life"`
 	Deescalatory bool    `json:"deescalatory"`
 }
@@ -87,11 +91,13 @@ func (s *Scorer) serveIndex(w http.ResponseWriter, r *http.Request) {
 	ix := s.tx.Index
 	resp := IndexResponse{Snapshot: s.ix.Snapshot(at, top), Bands: ix.Bands, Parameters: Parameters{
 		IndexSpec: ix, Window: ix.Window.String(), ClusterWindow: ix.ClusterWindow.String(),
+		ClusterGap: ix.ClusterGap.String(), ClusterSpan: ix.ClusterSpan.String(),
 		BaselineWindow: ix.BaselineWindow.String(), BaselineStep: ix.BaselineStep.String(),
 	}}
 	for _, ty := range s.tx.Types {
-		resp.Weights = append(resp.Weights, TypeWeight{ty.ID, ty.Section, ty.Weight, ty.HalfLife.String(), ty.Deescalatory})
+		resp.Types = append(resp.Types, TypeLevel{ty.ID, ty.Section, ty.Level, ty.HalfLife.String(), ty.Deescalatory})
 	}
+	resp.Classes = s.tx.Classes
 	writeJSON(w, http.StatusOK, resp)
 }
 

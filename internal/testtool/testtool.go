@@ -7,6 +7,7 @@ package testtool
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -24,4 +25,34 @@ func Require(t testing.TB, pkg string, names ...string) string {
 	}
 	t.Skipf("%s not installed (apt-get install %s); CI runs this test", names[0], pkg)
 	return ""
+}
+
+// SharedData returns the path of ../shared/data beside the repository (the
+// project's shared third-party data), joined with elem. When it is absent
+// the test skips on a developer's machine but fails under CI, which runs
+// with ../shared beside the clone.
+func SharedData(t testing.TB, elem ...string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("testtool: no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+	p := filepath.Join(append([]string{dir, "..", "shared", "data"}, elem...)...)
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is absent but CI is set: CI runs with ../shared beside the repository", p)
+		}
+		t.Skipf("%s is absent: this test needs ../shared/data beside the repository; CI runs it", p)
+	}
+	return p
 }

@@ -15,11 +15,12 @@ type Classifier struct {
 	types     []string // index → type id, in priority order
 	regions   []string // index → region id
 	contexts  []string // index → context name
+	signals   []string // index → signal name
 	units     []string // index → unit
 	defRegion int
 	// precomputed evidence rule names
-	typeRule, exclRule, regionRule, ctxRule, unitRule []string
-	pool                                              sync.Pool
+	typeRule, exclRule, regionRule, ctxRule, unitRule, signalRule []string
+	pool                                                          sync.Pool
 }
 
 // Field weights and scoring constants.
@@ -54,6 +55,13 @@ func NewClassifier(tx *Taxonomy) (*Classifier, error) {
 	c.contexts = sortedKeys(r.Contexts)
 	if len(c.contexts) > 64 {
 		return nil, fmt.Errorf("events: rules: %d contexts; at most 64", len(c.contexts))
+	}
+	c.signals = sortedKeys(r.Signals)
+	if len(c.signals) > 64 {
+		return nil, fmt.Errorf("events: rules: %d signals; at most 64", len(c.signals))
+	}
+	for _, sg := range c.signals {
+		c.signalRule = append(c.signalRule, "signal:"+sg)
 	}
 	c.units = []string{"aircraft", "ships", "missiles"}
 	for _, ty := range c.types {
@@ -127,6 +135,13 @@ func NewClassifier(tx *Taxonomy) (*Classifier, error) {
 	for i, sv := range r.Severe {
 		for _, t := range sv.Terms {
 			add(t, label{kind: kindSevere, idx: i})
+		}
+	}
+	for i, name := range c.signals {
+		for _, g := range r.Signals[name] {
+			for _, t := range g.Terms {
+				add(t, label{kind: kindSignal, idx: i, weight: 1, needs: needs(g.Needs), titleOnly: g.TitleOnly})
+			}
 		}
 	}
 	for _, t := range r.BackgroundMarkers {
@@ -271,6 +286,7 @@ func (c *Classifier) classify(s *scratch, title, summary string) Classification 
 	// Pass 2: score types and regions; collect evidence.
 	var (
 		usedCtx uint64
+		signals uint64
 		mag     Magnitude
 		anyType bool
 	)
@@ -320,6 +336,15 @@ func (c *Classifier) classify(s *scratch, title, summary string) Classification 
 					s.regFirst[l.idx] = min(s.regFirst[l.idx], pos)
 					s.reg[l.idx] += weights[i] * l.weight * lenBonus
 					addEv(i, h, c.regionRule[l.idx])
+				case kindSignal:
+					if l.titleOnly && i != 0 || l.needs != 0 && contexts&l.needs == 0 || c.excluded(hits, k, &s.cost) {
+						continue
+					}
+					usedCtx |= contexts & l.needs
+					if signals&(1<<l.idx) == 0 {
+						signals |= 1 << l.idx
+						addEv(i, h, c.signalRule[l.idx])
+					}
 				case kindAnchor:
 					addEv(i, h, "anchor")
 				case kindOfftopic:
@@ -408,6 +433,12 @@ func (c *Classifier) classify(s *scratch, title, summary string) Classification 
 	}
 	cls.Confidence = math.Round(math.Min(conf, 0.95)*100) / 100
 	cls.Severe = c.severe(s, cls)
+	for i, name := range c.signals { // sorted by name
+		if signals&(1<<i) != 0 {
+			cls.Signals = append(cls.Signals, name)
+		}
+	}
+	cls.Class, _ = c.tx.Level(cls)
 	return cls
 }
 

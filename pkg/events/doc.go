@@ -23,7 +23,14 @@
 //	published       string  RFC 3339; the fetch time when the feed gives none
 //	fetched         string  RFC 3339
 //	classification  object  {relevant, type, region, section, also[], confidence 0..1,
-//	                         magnitude{aircraft, ships, missiles}, evidence[{rule, field, match, start, end}]}
+//	                         magnitude{aircraft, ships, missiles, live_fire, exercise}, severe,
+//	                         signals[] (optional), class (optional),
+//	                         evidence[{rule, field, match, start, end}]}
+//
+// signals and class were added to v1 as optional fields (methodology
+// 2026.11-4): the taxonomy's named facts found in the text and the incident
+// class they select. A scorer reads signals to pick an event's class; an
+// event without them (from an older collector) scores at its type's level.
 //
 // Decoders reject a value whose "v" is not 1, so a future v2 cannot be read as
 // v1 by mistake. Unknown fields are ignored, so adding an optional field does

@@ -61,7 +61,14 @@ type Classification struct {
 	Magnitude  Magnitude `json:"magnitude"`
 	// Severe marks an event that should page at once on its own (a
 	// missile over Japan, live fire or a blockade around Taiwan): rules.severe.
-	Severe   bool       `json:"severe,omitempty"`
+	Severe bool `json:"severe,omitempty"`
+	// Signals are the taxonomy's named facts found in the text
+	// ("encirclement", "over_japan"), sorted; Class is the incident class
+	// they, the type, region and magnitude select (the type's ID when no
+	// class applies). Both were added to wire v1 as optional fields: an
+	// event without them scores at its type's level.
+	Signals  []string   `json:"signals,omitempty"`
+	Class    string     `json:"class,omitempty"`
 	Evidence []Evidence `json:"evidence"`
 }
 

@@ -6,6 +6,8 @@ type label struct {
 	idx    int     // index of the type, context, region or unit
 	weight float64 // triggers and regions
 	needs  uint64  // bit set of contexts, any of which must occur (0: none needed)
+	// titleOnly labels count in the title only (signals).
+	titleOnly bool
 }
 
 type labelKind uint8
@@ -23,6 +25,7 @@ const (
 	kindNamed
 	kindCommentary
 	kindSevere
+	kindSignal
 )
 
 type phrase struct {

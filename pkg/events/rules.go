@@ -50,7 +50,17 @@ type Rules struct {
 	Severe []SevereRule `yaml:"severe"`
 	// LiveFire lists the terms that mark live fire.
 	LiveFire []string `yaml:"live_fire"`
+	// Signals are named facts about what happened that the index's incident
+	// classes read ("encirclement", "over_japan", "water_cannon"): a signal
+	// is present when one of its groups' terms occurs in a relevant item
+	// (and, for a group with needs, one of the contexts). At most 62.
+	Signals map[string][]TermGroup `yaml:"signals"`
 }
+
+// BuiltinSignals are signals every classification can carry without a
+// rule: live_fire (a rules.live_fire term) and named_exercise (a
+// rules.named_exercises name).
+var BuiltinSignals = []string{"live_fire", "named_exercise"}
 
 // TermGroup is a list of terms sharing a weight and a context requirement.
 type TermGroup struct {
@@ -60,6 +70,9 @@ type TermGroup struct {
 	// Needs names contexts (keys of Rules.Contexts); when set, a match
 	// counts only if a term of at least one of them occurs in the item.
 	Needs []string `yaml:"needs"`
+	// TitleOnly (signals only) counts a match in the title alone: "could"
+	// in a headline makes it speculation, in a summary it rarely does.
+	TitleOnly bool `yaml:"title_only"`
 }
 
 // SevereRule is one kind of severe event.
@@ -134,6 +147,15 @@ func (r *Rules) validate(t *Taxonomy, errs *problems) {
 			}
 		}
 	}
+	for _, name := range sortedKeys(r.Signals) {
+		if indexOf(BuiltinSignals, name) >= 0 {
+			errs.add(at("signals", name), "rules.signals: %q is a built-in signal; choose another name", name)
+		}
+		r.checkGroups(at("signals", name), r.Signals[name], errs)
+	}
+	if len(r.Signals)+len(BuiltinSignals) > 64 {
+		errs.add(at("signals"), "rules.signals: %d signals; at most %d", len(r.Signals), 64-len(BuiltinSignals))
+	}
 	if len(r.Contexts) > 64 {
 		errs.add(at("contexts"), "rules.contexts: %d lists; at most 64", len(r.Contexts))
 	}
@@ -158,6 +180,9 @@ func (r *Rules) checkGroups(path []string, groups []TermGroup, errs *problems) {
 			if strings.TrimSpace(term) == "" {
 				errs.add(append(gp, "terms"), "%s[%d]: empty term", where, i)
 			}
+		}
+		if g.TitleOnly && path[1] != "signals" {
+			errs.add(append(gp, "title_only"), "%s[%d]: title_only applies to signals only", where, i)
 		}
 	}
 }

@@ -27,26 +27,45 @@ type Taxonomy struct {
 	Regions  []Region  `yaml:"regions"`
 	Sections []Section `yaml:"sections"`
 	Index    IndexSpec `yaml:"index"`
-	Rules    Rules     `yaml:"rules"`
+	// Classes are the kinds of incident that read above their type's level
+	// by themselves: a named PLA exercise around Taiwan, a missile over
+	// Japan, a ramming at a disputed shoal.
+	Classes []Class `yaml:"classes"`
+	Rules   Rules   `yaml:"rules"`
 
 	typeByID    map[string]*Type
 	regionByID  map[string]*Region
 	sectionByID map[string]*Section
 }
 
-// Type is an event type with its weight in the index.
+// Type is an event type with its level in the index.
 type Type struct {
 	ID          string `yaml:"id"`
 	Description string `yaml:"description"`
 	// Section is the paper section the type counts toward by default.
 	Section string `yaml:"section"`
-	// Weight is the type's base contribution, before magnitude, credibility,
-	// confidence and decay.
-	Weight float64 `yaml:"weight"`
+	// Level is what an incident of this type reads alone, fresh and fully
+	// corroborated (gauge points, 0..100), when no incident class of the
+	// taxonomy's `classes` applies to it.
+	Level float64 `yaml:"level"`
 	// HalfLife is how long until an event's contribution halves.
 	HalfLife time.Duration `yaml:"half_life"`
 	// Deescalatory types pull the index down instead of up.
 	Deescalatory bool `yaml:"deescalatory"`
+	// Family groups types that one incident's reports may mix (a drill
+	// reported as an exercise by one outlet and as missile fire by
+	// another); reports of different families are different incidents.
+	Family string `yaml:"family"`
+	// Ongoing types (exercises, visits, summits) last days: their incidents
+	// take reports up to index.cluster_gap after their latest report,
+	// within index.cluster_span of their first. Other types are acts of a
+	// moment: their incidents take reports up to index.cluster_window
+	// after their first.
+	Ongoing bool `yaml:"ongoing"`
+	// ClusterSimilarity, if set, replaces index.cluster_similarity for
+	// incidents of this type (statements by different actors share words
+	// but are different statements).
+	ClusterSimilarity float64 `yaml:"cluster_similarity"`
 }
 
 // Region is a geographic region of the gauge.
@@ -62,36 +81,40 @@ type Section struct {
 	Name  string `yaml:"name"`
 }
 
-// IndexSpec holds the index's published parameters.
+// IndexSpec holds the index's published parameters (METHODOLOGY.md).
 type IndexSpec struct {
-	// Scale and Shape map a raw score to the 0..100 gauge:
-	// gauge = 100 * (1 - exp(-(raw/scale)^shape)). At raw = scale the gauge
-	// reads 63; a shape above 1 keeps scattered background low and lets
-	// concentrated activity climb steeply.
-	Scale float64 `yaml:"scale" json:"scale"`
-	Shape float64 `yaml:"shape" json:"shape"`
-	// OtherRegions weighs every region but the hottest in the East Asia
-	// gauge: raw(East Asia) = max(region raw) + other_regions × Σ the others.
-	OtherRegions float64 `yaml:"other_regions" json:"other_regions"`
-	// MaxDeescalation is the largest fraction of the escalatory score that
-	// de-escalatory events can cancel.
+	// Aggregation weighs the incidents behind a number, strongest first, by
+	// 1, a, a², …: the number reads at least its strongest incident, and
+	// routine news, however much of it, adds at most 1/(1−a) times the
+	// level of its largest item.
+	Aggregation float64 `yaml:"aggregation" json:"aggregation"`
+	// Corroboration[i] is an incident's confidence when i+1 independent
+	// outlets report it; the last entry holds for more (it must be 1).
+	// Further reports of an incident by outlets already counted add nothing.
+	Corroboration []float64 `yaml:"corroboration" json:"corroboration"`
+	// FullCredibility is the source credibility at which an outlet counts
+	// as one whole corroborating outlet; a less credible outlet counts as
+	// credibility / full_credibility of one.
+	FullCredibility float64 `yaml:"full_credibility" json:"full_credibility"`
+	// MaxDeescalation is the largest fraction of the escalatory number that
+	// de-escalatory incidents can cancel.
 	MaxDeescalation float64 `yaml:"max_deescalation" json:"max_deescalation"`
 	// Window is how far back the scorer replays on start; events older than
 	// it contribute nothing worth keeping.
 	Window time.Duration `yaml:"window" json:"-"`
-	// MagnitudeCap caps the magnitude multiplier.
-	MagnitudeCap float64 `yaml:"magnitude_cap" json:"magnitude_cap"`
 	// Bands name ranges of the gauge, ascending by Min; the first has Min 0.
 	Bands []Band `yaml:"bands" json:"bands"`
-	// Corroboration raises an incident reported by n distinct outlets by
-	// the factor 1 + corroboration × log2(n): less than linearly.
-	Corroboration float64 `yaml:"corroboration" json:"corroboration"`
 	// ClusterWindow is how long after an incident's first report another
-	// report can still join it.
+	// report can still join it; for an ongoing type, ClusterGap is how long
+	// after its latest report, and ClusterSpan how long after its first.
 	ClusterWindow time.Duration `yaml:"cluster_window" json:"-"`
-	// ClusterSimilarity is the least title-word overlap (0..1) for a report
-	// to join an incident of its type and region.
-	ClusterSimilarity float64 `yaml:"cluster_similarity" json:"cluster_similarity"`
+	ClusterGap    time.Duration `yaml:"cluster_gap" json:"-"`
+	ClusterSpan   time.Duration `yaml:"cluster_span" json:"-"`
+	// ClusterSimilarity is the least title-word overlap (0..1) with one of
+	// an incident's reports for a report of its type to join it, and
+	// ClusterSimilarityOtherType for a report of another type of its family.
+	ClusterSimilarity          float64 `yaml:"cluster_similarity" json:"cluster_similarity"`
+	ClusterSimilarityOtherType float64 `yaml:"cluster_similarity_other_type" json:"cluster_similarity_other_type"`
 	// BaselineWindow and BaselineStep sample each region's trailing
 	// baseline for its z-score; BaselineMinSpread (gauge points) floors the
 	// robust spread so that a flat history does not make every change huge.
@@ -233,23 +256,35 @@ func (t *Taxonomy) validate() problems {
 		if t.sectionByID[ty.Section] == nil {
 			errs.add(at, "type %s: unknown section %q", ty.ID, ty.Section)
 		}
-		if ty.Weight <= 0 {
-			errs.add(at, "type %s: weight must be > 0", ty.ID)
+		if ty.Level <= 0 || ty.Level > 100 {
+			errs.add(at, "type %s: level must be in (0,100]", ty.ID)
 		}
 		if ty.HalfLife <= 0 {
 			errs.add(at, "type %s: half_life must be > 0", ty.ID)
 		}
+		if ty.Family == "" {
+			errs.add(at, "type %s: family is required (types of one family may share an incident)", ty.ID)
+		}
+		if ty.ClusterSimilarity < 0 || ty.ClusterSimilarity > 1 {
+			errs.add(at, "type %s: cluster_similarity must be in [0,1]", ty.ID)
+		}
 		t.typeByID[ty.ID] = ty
 	}
 	ix := t.Index
-	if ix.Scale <= 0 {
-		errs.add([]string{"index", "scale"}, "index.scale must be > 0")
+	if ix.Aggregation < 0 || ix.Aggregation >= 1 {
+		errs.add([]string{"index", "aggregation"}, "index.aggregation must be in [0,1)")
 	}
-	if ix.Shape <= 0 {
-		errs.add([]string{"index", "shape"}, "index.shape must be > 0")
+	if n := len(ix.Corroboration); n == 0 || ix.Corroboration[n-1] != 1 {
+		errs.add([]string{"index", "corroboration"}, "index.corroboration: list the confidence for 1, 2, … outlets, ending with 1")
 	}
-	if ix.OtherRegions < 0 || ix.OtherRegions > 1 {
-		errs.add([]string{"index", "other_regions"}, "index.other_regions must be in [0,1]")
+	for i, c := range ix.Corroboration {
+		if c <= 0 || c > 1 || i > 0 && c < ix.Corroboration[i-1] {
+			errs.add([]string{"index", "corroboration"}, "index.corroboration: values must ascend within (0,1]")
+			break
+		}
+	}
+	if ix.FullCredibility <= 0 || ix.FullCredibility > 1 {
+		errs.add([]string{"index", "full_credibility"}, "index.full_credibility must be in (0,1]")
 	}
 	if ix.MaxDeescalation < 0 || ix.MaxDeescalation > 1 {
 		errs.add([]string{"index", "max_deescalation"}, "index.max_deescalation must be in [0,1]")
@@ -257,17 +292,17 @@ func (t *Taxonomy) validate() problems {
 	if ix.Window <= 0 {
 		errs.add([]string{"index", "window"}, "index.window must be > 0")
 	}
-	if ix.MagnitudeCap < 1 {
-		errs.add([]string{"index", "magnitude_cap"}, "index.magnitude_cap must be >= 1")
-	}
-	if ix.Corroboration < 0 {
-		errs.add([]string{"index", "corroboration"}, "index.corroboration must be >= 0")
-	}
 	if ix.ClusterWindow <= 0 {
 		errs.add([]string{"index", "cluster_window"}, "index.cluster_window must be > 0")
 	}
 	if ix.ClusterSimilarity <= 0 || ix.ClusterSimilarity > 1 {
 		errs.add([]string{"index", "cluster_similarity"}, "index.cluster_similarity must be in (0,1]")
+	}
+	if ix.ClusterSimilarityOtherType < ix.ClusterSimilarity || ix.ClusterSimilarityOtherType > 1 {
+		errs.add([]string{"index", "cluster_similarity_other_type"}, "index.cluster_similarity_other_type must be in [cluster_similarity,1]")
+	}
+	if ix.ClusterGap <= 0 || ix.ClusterSpan < ix.ClusterGap {
+		errs.add([]string{"index", "cluster_gap"}, "index.cluster_gap must be > 0 and cluster_span at least cluster_gap")
 	}
 	if ix.BaselineStep <= 0 || ix.BaselineWindow < ix.BaselineStep {
 		errs.add([]string{"index", "baseline_step"}, "index.baseline_step must be > 0 and at most baseline_window")
@@ -284,6 +319,7 @@ func (t *Taxonomy) validate() problems {
 		}
 	}
 	t.Rules.validate(t, &errs)
+	t.validateClasses(&errs)
 	return errs
 }
 

@@ -50,3 +50,57 @@ func TestRuleErrorsNameTheirLine(t *testing.T) {
 		}
 	}
 }
+
+// TestClassErrorsNameTheirLine breaks the incident classes and expects
+// every problem at its line.
+func TestClassErrorsNameTheirLine(t *testing.T) {
+	src := string(defaultTaxonomy)
+	src = strings.Replace(src, "any: [over_japan]", "any: [over_japn]", 1)
+	src = strings.Replace(src, "  - id: icbm_launch\n    level: 70", "  - id: icbm_launch\n    level: 170", 1)
+	src = strings.Replace(src, "types: [maritime_patrol, military_incident]\n    any: [water_cannon]", "types: [maritime_patrl, military_incident]\n    any: [water_cannon]", 1)
+	src = strings.Replace(src, "  - id: territorial_intrusion", "  - id: sanction", 1)
+	lineOf := func(sub string) int { return strings.Count(src[:strings.Index(src, sub)], "\n") + 1 }
+	_, err := ParseTaxonomy([]byte(src), "tx.yaml")
+	if err == nil {
+		t.Fatal("broken classes validated")
+	}
+	for _, want := range []string{
+		fmt.Sprintf("tx.yaml:%d: class missile_over_japan: unknown signal \"over_japn\" in any", lineOf("over_japn")),
+		fmt.Sprintf("tx.yaml:%d: class icbm_launch: level must be in (0,100]", lineOf("level: 170")),
+		fmt.Sprintf("tx.yaml:%d: class water_cannon: unknown type \"maritime_patrl\"", lineOf("maritime_patrl")),
+		fmt.Sprintf("tx.yaml:%d: classes[", lineOf("  - id: sanction")),
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestClassOf(t *testing.T) {
+	tx := DefaultTaxonomy()
+	for _, tc := range []struct {
+		c    Classification
+		want string
+	}{
+		{Classification{Type: "military_exercise", Region: "taiwan_strait", Signals: []string{"around_taiwan"}}, "encirclement_drills"},
+		{Classification{Type: "military_exercise", Region: "taiwan_strait"}, ""},
+		{Classification{Type: "military_exercise", Region: "taiwan_strait", Magnitude: Magnitude{LiveFire: true}, Signals: []string{"adversary"}}, "live_fire_drills"},
+		{Classification{Type: "weapons_test", Region: "korean_peninsula", Signals: []string{"ballistic"}}, "ballistic_launch"},
+		{Classification{Type: "weapons_test", Region: "korean_peninsula", Signals: []string{"ballistic", "speculative"}}, ""},
+		{Classification{Type: "weapons_test", Region: "korean_peninsula", Magnitude: Magnitude{Missiles: 6}}, "missile_barrage"},
+		{Classification{Type: "weapons_test", Region: "korean_peninsula", Signals: []string{"over_japan", "ballistic"}}, "missile_over_japan"},
+		{Classification{Type: "air_incursion", Region: "taiwan_strait", Magnitude: Magnitude{Aircraft: 30}}, "large_air_incursion"},
+		{Classification{Type: "air_incursion", Region: "taiwan_strait", Signals: []string{"around_taiwan"}}, ""}, // daily sorties "around Taiwan"
+		{Classification{Type: "maritime_patrol", Region: "south_china_sea", Signals: []string{"water_cannon"}}, "water_cannon"},
+		{Classification{Type: "maritime_patrol", Region: "south_china_sea", Signals: []string{"ramming", "water_cannon"}}, "clash_at_sea"},
+		{Classification{Type: "coercive_statement", Region: "taiwan_strait", Signals: []string{"encirclement"}}, ""},
+	} {
+		got := ""
+		if k := tx.ClassOf(tc.c); k != nil {
+			got = k.ID
+		}
+		if got != tc.want {
+			t.Errorf("%+v: class %q, want %q", tc.c, got, tc.want)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"gopkg.in/yaml.v3"
 
+	"github.com/tensionwatch/tensionwatch/internal/classify"
 	"github.com/tensionwatch/tensionwatch/internal/collector"
 	"github.com/tensionwatch/tensionwatch/internal/feedlist"
 	"github.com/tensionwatch/tensionwatch/internal/fetcher"
@@ -146,7 +147,7 @@ func TestCollectorMetricsPassPromtool(t *testing.T) {
 	defer srv.Close()
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	clf, _ := events.NewClassifier(events.DefaultTaxonomy())
+	clf, _ := classify.NewClassifier(events.DefaultTaxonomy())
 	store, _ := seen.Open(filepath.Join(t.TempDir(), "seen.log"), 0)
 	defer store.Close()
 	col := collector.New(clf, store, discard{}, reg, log)

@@ -20,6 +20,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
 
+	"github.com/tensionwatch/tensionwatch/internal/classify"
 	"github.com/tensionwatch/tensionwatch/internal/collector"
 	"github.com/tensionwatch/tensionwatch/internal/poller"
 	"github.com/tensionwatch/tensionwatch/internal/scorer"
@@ -167,7 +168,7 @@ func exported(t *testing.T) map[string]bool {
 	tx := events.DefaultTaxonomy()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	scorer.New(scorer.Config{}, tx, reg, log)
-	clf, _ := events.NewClassifier(tx)
+	clf, _ := classify.NewClassifier(tx)
 	store, err := seen.Open(filepath.Join(t.TempDir(), "seen.log"), 0)
 	if err != nil {
 		t.Fatal(err)

@@ -10,12 +10,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tensionwatch/tensionwatch/internal/bus"
+	"github.com/tensionwatch/tensionwatch/internal/classify"
 	"github.com/tensionwatch/tensionwatch/internal/collector"
 	"github.com/tensionwatch/tensionwatch/internal/feedlist"
 	"github.com/tensionwatch/tensionwatch/internal/fetcher"
 	"github.com/tensionwatch/tensionwatch/internal/poller"
 	"github.com/tensionwatch/tensionwatch/internal/seen"
-	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
 // SeenRetention is how long the collector remembers a delivered item. Feeds
@@ -25,7 +25,7 @@ const SeenRetention = 90 * 24 * time.Hour
 // CollectorOptions is what RunCollector needs.
 type CollectorOptions struct {
 	Feeds      *feedlist.List
-	Classifier *events.Classifier
+	Classifier *classify.Classifier
 	Bus        bus.Config
 	DataDir    string // holds collector-seen.log
 	Fetch      fetcher.Config

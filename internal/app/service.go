@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/tensionwatch/tensionwatch/internal/bus"
+	"github.com/tensionwatch/tensionwatch/internal/classify"
 	"github.com/tensionwatch/tensionwatch/internal/feedlist"
 	"github.com/tensionwatch/tensionwatch/internal/fetcher"
 	"github.com/tensionwatch/tensionwatch/internal/index"
@@ -33,7 +34,7 @@ type ScorerServiceOptions struct {
 	// Collector, when Feeds is not nil, also runs in this process and its
 	// metrics are served on the same /metrics.
 	Feeds      *feedlist.List
-	Classifier *events.Classifier
+	Classifier *classify.Classifier
 	DataDir    string
 	Fetch      fetcher.Config
 	Poll       poller.Config

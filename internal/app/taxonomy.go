@@ -2,7 +2,10 @@ package app
 
 import (
 	"flag"
+	"fmt"
+	"os"
 
+	"github.com/tensionwatch/tensionwatch/internal/classify"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
@@ -15,15 +18,18 @@ func (c *TaxonomyConfig) RegisterFlags(fs *flag.FlagSet) {
 }
 
 // Load returns the taxonomy and its compiled classifier.
-func (c TaxonomyConfig) Load() (*events.Taxonomy, *events.Classifier, error) {
+func (c TaxonomyConfig) Load() (*events.Taxonomy, *classify.Classifier, error) {
 	tx := events.DefaultTaxonomy()
 	if c.File != "" {
-		var err error
-		if tx, err = events.LoadTaxonomy(c.File); err != nil {
+		b, err := os.ReadFile(c.File)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading the taxonomy: %w", err)
+		}
+		if tx, err = events.ParseTaxonomy(b, c.File); err != nil {
 			return nil, nil, err
 		}
 	}
-	clf, err := events.NewClassifier(tx)
+	clf, err := classify.NewClassifier(tx)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tensionwatch/tensionwatch/internal/classify"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
-func classifier(t testing.TB) (*events.Taxonomy, *events.Classifier) {
+func classifier(t testing.TB) (*events.Taxonomy, *classify.Classifier) {
 	tx := events.DefaultTaxonomy()
-	c, err := events.NewClassifier(tx)
+	c, err := classify.NewClassifier(tx)
 	if err != nil {
 		t.Fatal(err)
 	}

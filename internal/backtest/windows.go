@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/tensionwatch/tensionwatch/internal/classify"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
@@ -163,7 +164,7 @@ type Result struct {
 // Evaluate replays a window's items, hour by hour, and measures it. When the
 // items lack the window's first report (a subset of its feeds), FirstReport
 // and Reached stay zero.
-func Evaluate(w Window, tx *events.Taxonomy, c *events.Classifier, items []Item) Result {
+func Evaluate(w Window, tx *events.Taxonomy, c *classify.Classifier, items []Item) Result {
 	r := Result{Window: w.Name, Feeds: Feeds(items)}
 	for _, it := range items {
 		if it.Link == w.FirstReport {
@@ -300,7 +301,7 @@ type Invariance struct {
 
 // CheckInvariance replays a window with each subset of its feeds (the
 // first subset must be the full set).
-func CheckInvariance(w Window, tx *events.Taxonomy, c *events.Classifier, items []Item, subsets [][]string) Invariance {
+func CheckInvariance(w Window, tx *events.Taxonomy, c *classify.Classifier, items []Item, subsets [][]string) Invariance {
 	var inv Invariance
 	for _, s := range subsets {
 		r := Evaluate(w, tx, c, KeepFeeds(items, s))

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tensionwatch/tensionwatch/internal/classify"
 	"github.com/tensionwatch/tensionwatch/internal/index"
 	"github.com/tensionwatch/tensionwatch/internal/testtool"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
@@ -103,7 +104,7 @@ func labelled(t testing.TB, path string) map[string][2]string {
 // goldEvents are the reports a window's labels call relevant, with their
 // labelled type and region (and the classifier's signals and counts), so
 // that clustering is measured apart from the classifier.
-func goldEvents(tx *events.Taxonomy, c *events.Classifier, items []Item, labels map[string][2]string) []events.Event {
+func goldEvents(tx *events.Taxonomy, c *classify.Classifier, items []Item, labels map[string][2]string) []events.Event {
 	var evs []events.Event
 	for _, e := range Events(items, alwaysRelevant{c}, DefaultCredibility) {
 		l, ok := labels[e.Link]
@@ -134,7 +135,7 @@ func goldIncidents(tx *events.Taxonomy, evs []events.Event) map[string]string {
 
 // alwaysRelevant classifies like c but keeps every item, so that labels,
 // not the classifier, decide what is relevant.
-type alwaysRelevant struct{ c *events.Classifier }
+type alwaysRelevant struct{ c *classify.Classifier }
 
 func (a alwaysRelevant) Classify(title, summary string) events.Classification {
 	cls := a.c.Classify(title, summary)
@@ -147,7 +148,7 @@ func (a alwaysRelevant) Classify(title, summary string) events.Classification {
 
 // loadPairWindows returns, per window of the pairs, its labelled reports
 // as events.
-func loadPairWindows(t *testing.T, tx *events.Taxonomy, c *events.Classifier, pairs []pair) map[string][]events.Event {
+func loadPairWindows(t *testing.T, tx *events.Taxonomy, c *classify.Classifier, pairs []pair) map[string][]events.Event {
 	data := testtool.SharedData(t)
 	out := map[string][]events.Event{}
 	for _, p := range pairs {

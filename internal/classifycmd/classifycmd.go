@@ -12,6 +12,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/tensionwatch/tensionwatch/internal/classify"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
@@ -22,7 +23,7 @@ const MaxLine = 4 << 20
 // "title" and "summary"; its other fields pass through untouched. A bad line
 // stops the run with an error naming it, after the lines before it were
 // written.
-func Run(ctx context.Context, c *events.Classifier, in io.Reader, out io.Writer, explain bool) error {
+func Run(ctx context.Context, c *classify.Classifier, in io.Reader, out io.Writer, explain bool) error {
 	r := bufio.NewReaderSize(in, 64<<10)
 	w := bufio.NewWriter(out)
 	defer w.Flush()

@@ -7,11 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tensionwatch/tensionwatch/internal/classify"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
-func classifier(t *testing.T) *events.Classifier {
-	c, err := events.NewClassifier(events.DefaultTaxonomy())
+func classifier(t *testing.T) *classify.Classifier {
+	c, err := classify.NewClassifier(events.DefaultTaxonomy())
 	if err != nil {
 		t.Fatal(err)
 	}

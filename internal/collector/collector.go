@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"github.com/tensionwatch/tensionwatch/internal/classify"
 	"github.com/tensionwatch/tensionwatch/internal/feedlist"
 	"github.com/tensionwatch/tensionwatch/internal/fetcher"
 	"github.com/tensionwatch/tensionwatch/internal/seen"
@@ -31,7 +32,7 @@ type Publisher interface {
 
 // Collector classifies and publishes the new items of each fetch.
 type Collector struct {
-	clf   *events.Classifier
+	clf   *classify.Classifier
 	seen  *seen.Store
 	pub   Publisher
 	log   *slog.Logger
@@ -43,7 +44,7 @@ type Collector struct {
 }
 
 // New returns a collector. reg receives its metrics.
-func New(clf *events.Classifier, store *seen.Store, pub Publisher, reg prometheus.Registerer, log *slog.Logger) *Collector {
+func New(clf *classify.Classifier, store *seen.Store, pub Publisher, reg prometheus.Registerer, log *slog.Logger) *Collector {
 	f := promauto.With(reg)
 	c := &Collector{
 		clf: clf, seen: store, pub: pub, log: log, now: time.Now,

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/tensionwatch/tensionwatch/internal/classify"
 	"github.com/tensionwatch/tensionwatch/internal/feedlist"
 	"github.com/tensionwatch/tensionwatch/internal/fetcher"
 	"github.com/tensionwatch/tensionwatch/internal/seen"
@@ -39,7 +40,7 @@ func newCollector(t *testing.T, pub Publisher) (*Collector, *seen.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	clf, err := events.NewClassifier(events.DefaultTaxonomy())
+	clf, err := classify.NewClassifier(events.DefaultTaxonomy())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tensionwatch/tensionwatch/internal/classify"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
@@ -230,7 +231,7 @@ func Similarity(a, b string) float64 { return overlap(titleWords(a), titleWords(
 // dropped.
 func titleWords(title string) map[string]bool {
 	out := map[string]bool{}
-	for _, w := range events.Words(title) {
+	for _, w := range classify.Words(title) {
 		if f, ok := fold[w]; ok {
 			w = f
 		}

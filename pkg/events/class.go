@@ -1,6 +1,7 @@
 package events
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 )
@@ -118,7 +119,7 @@ func (t *Taxonomy) Level(c Classification) (class string, level float64) {
 // SignalNames returns every signal a class may name: the rules' signals
 // and the built-in ones.
 func (t *Taxonomy) SignalNames() []string {
-	return append(sortedKeys(t.Rules.Signals), BuiltinSignals...)
+	return append(slices.Sorted(maps.Keys(t.Rules.Signals)), BuiltinSignals...)
 }
 
 func (t *Taxonomy) validateClasses(errs *problems) {

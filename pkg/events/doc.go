@@ -1,6 +1,8 @@
 // Package events is tensionwatch's one importable contract: the Event model,
-// its versioned JSON wire format, the event taxonomy and the rule-based
-// classifier. It does no I/O beyond what its callers hand it.
+// its versioned JSON wire format, and the event taxonomy (types, regions,
+// paper sections, index parameters, incident classes and the classifier's
+// rules as data). It does no I/O beyond what its callers hand it; the
+// classification engine is internal/classify.
 //
 // # Wire format v1
 //

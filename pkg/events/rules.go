@@ -1,6 +1,8 @@
 package events
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -93,7 +95,7 @@ func (r *Rules) validate(t *Taxonomy, errs *problems) {
 	if len(r.Anchors) == 0 {
 		errs.add(at("anchors"), "rules.anchors: empty; nothing could be relevant")
 	}
-	for _, ty := range sortedKeys(r.Triggers) {
+	for _, ty := range slices.Sorted(maps.Keys(r.Triggers)) {
 		if t.TypeByID(ty) == nil {
 			errs.add(at("triggers", ty), "rules.triggers: unknown type %q", ty)
 		}
@@ -117,7 +119,7 @@ func (r *Rules) validate(t *Taxonomy, errs *problems) {
 	if len(seen) != len(t.Types) {
 		errs.add(at("priority"), "rules.priority: lists %d of the %d types; list every type once", len(seen), len(t.Types))
 	}
-	for _, reg := range sortedKeys(r.Regions) {
+	for _, reg := range slices.Sorted(maps.Keys(r.Regions)) {
 		if t.RegionByID(reg) == nil {
 			errs.add(at("regions", reg), "rules.regions: unknown region %q", reg)
 		}
@@ -126,7 +128,7 @@ func (r *Rules) validate(t *Taxonomy, errs *problems) {
 	if t.RegionByID(r.DefaultRegion) == nil {
 		errs.add(at("default_region"), "rules.default_region: unknown region %q", r.DefaultRegion)
 	}
-	for _, u := range sortedKeys(r.Units) {
+	for _, u := range slices.Sorted(maps.Keys(r.Units)) {
 		if !unitIDs[u] {
 			errs.add(at("units", u), "rules.units: unknown unit %q (want aircraft, ships or missiles)", u)
 		}
@@ -147,8 +149,8 @@ func (r *Rules) validate(t *Taxonomy, errs *problems) {
 			}
 		}
 	}
-	for _, name := range sortedKeys(r.Signals) {
-		if indexOf(BuiltinSignals, name) >= 0 {
+	for _, name := range slices.Sorted(maps.Keys(r.Signals)) {
+		if slices.Index(BuiltinSignals, name) >= 0 {
 			errs.add(at("signals", name), "rules.signals: %q is a built-in signal; choose another name", name)
 		}
 		r.checkGroups(at("signals", name), r.Signals[name], errs)

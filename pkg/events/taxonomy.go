@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"time"
 
@@ -136,15 +135,6 @@ func DefaultTaxonomy() *Taxonomy {
 		panic(err) // a test guards this; the embedded file is always valid
 	}
 	return t
-}
-
-// LoadTaxonomy reads and validates a taxonomy file.
-func LoadTaxonomy(path string) (*Taxonomy, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("events: reading taxonomy: %w", err)
-	}
-	return ParseTaxonomy(b, path)
 }
 
 // ParseTaxonomy decodes a taxonomy strictly and validates it. Every error

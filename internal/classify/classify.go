@@ -1,16 +1,20 @@
-package events
+package classify
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"sync"
+
+	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
 // Classifier classifies items by the rules of a taxonomy. It compiles the
 // rules once; Classify is safe for concurrent use.
 type Classifier struct {
-	tx        *Taxonomy
+	tx        *events.Taxonomy
 	m         *matcher
 	types     []string // index → type id, in priority order
 	regions   []string // index → region id
@@ -38,25 +42,25 @@ const (
 )
 
 // NewClassifier compiles the taxonomy's rules into one multi-pattern matcher.
-func NewClassifier(tx *Taxonomy) (*Classifier, error) {
+func NewClassifier(tx *events.Taxonomy) (*Classifier, error) {
 	r := tx.Rules
 	c := &Classifier{tx: tx, m: newMatcher()}
 	// Types in priority order, so that a lower index wins a tie.
 	c.types = append(c.types, r.Priority...)
 	for _, ty := range tx.Types {
-		if indexOf(c.types, ty.ID) < 0 {
+		if slices.Index(c.types, ty.ID) < 0 {
 			c.types = append(c.types, ty.ID)
 		}
 	}
 	for _, reg := range tx.Regions {
 		c.regions = append(c.regions, reg.ID)
 	}
-	c.defRegion = max(0, indexOf(c.regions, r.DefaultRegion))
-	c.contexts = sortedKeys(r.Contexts)
+	c.defRegion = max(0, slices.Index(c.regions, r.DefaultRegion))
+	c.contexts = slices.Sorted(maps.Keys(r.Contexts))
 	if len(c.contexts) > 64 {
 		return nil, fmt.Errorf("events: rules: %d contexts; at most 64", len(c.contexts))
 	}
-	c.signals = sortedKeys(r.Signals)
+	c.signals = slices.Sorted(maps.Keys(r.Signals))
 	if len(c.signals) > 64 {
 		return nil, fmt.Errorf("events: rules: %d signals; at most 64", len(c.signals))
 	}
@@ -87,7 +91,7 @@ func NewClassifier(tx *Taxonomy) (*Classifier, error) {
 	needs := func(names []string) uint64 {
 		var b uint64
 		for _, n := range names {
-			if i := indexOf(c.contexts, n); i >= 0 {
+			if i := slices.Index(c.contexts, n); i >= 0 {
 				b |= 1 << i
 			}
 		}
@@ -110,17 +114,17 @@ func NewClassifier(tx *Taxonomy) (*Classifier, error) {
 	for _, t := range r.Exclusions {
 		add(t, label{kind: kindExclude})
 	}
-	for _, ty := range sortedKeys(r.Triggers) {
+	for _, ty := range slices.Sorted(maps.Keys(r.Triggers)) {
 		for _, g := range r.Triggers[ty] {
 			for _, t := range g.Terms {
-				add(t, label{kind: kindTrigger, idx: indexOf(c.types, ty), weight: weightOr1(g.Weight), needs: needs(g.Needs)})
+				add(t, label{kind: kindTrigger, idx: slices.Index(c.types, ty), weight: weightOr1(g.Weight), needs: needs(g.Needs)})
 			}
 		}
 	}
-	for _, reg := range sortedKeys(r.Regions) {
+	for _, reg := range slices.Sorted(maps.Keys(r.Regions)) {
 		for _, g := range r.Regions[reg] {
 			for _, t := range g.Terms {
-				add(t, label{kind: kindRegion, idx: indexOf(c.regions, reg), weight: weightOr1(g.Weight), needs: needs(g.Needs)})
+				add(t, label{kind: kindRegion, idx: slices.Index(c.regions, reg), weight: weightOr1(g.Weight), needs: needs(g.Needs)})
 			}
 		}
 	}
@@ -164,24 +168,6 @@ func NewClassifier(tx *Taxonomy) (*Classifier, error) {
 	return c, nil
 }
 
-func indexOf(list []string, s string) int {
-	for i, v := range list {
-		if v == s {
-			return i
-		}
-	}
-	return -1
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 func weightOr1(w float64) float64 {
 	if w == 0 {
 		return 1
@@ -189,8 +175,8 @@ func weightOr1(w float64) float64 {
 	return w
 }
 
-// Taxonomy returns the taxonomy the classifier was built from.
-func (c *Classifier) Taxonomy() *Taxonomy { return c.tx }
+// events.Taxonomy returns the taxonomy the classifier was built from.
+func (c *Classifier) Taxonomy() *events.Taxonomy { return c.tx }
 
 type scratch struct {
 	toks [2][]token
@@ -201,7 +187,7 @@ type scratch struct {
 	inTitle    []bool
 	reg        []float64
 	regFirst   []int
-	ev         []Evidence
+	ev         []events.Evidence
 	cost       int
 }
 
@@ -230,13 +216,13 @@ func resize[T any](s []T, n int) []T {
 }
 
 // Classify classifies one item by its title and summary (plain text).
-func (c *Classifier) Classify(title, summary string) Classification {
+func (c *Classifier) Classify(title, summary string) events.Classification {
 	s := c.pool.Get().(*scratch)
 	defer c.pool.Put(s)
 	return c.classify(s, title, summary)
 }
 
-func (c *Classifier) classify(s *scratch, title, summary string) Classification {
+func (c *Classifier) classify(s *scratch, title, summary string) events.Classification {
 	texts := [2]string{title, summary}
 	names := [2]string{"title", "summary"}
 	weights := [2]float64{titleWeight, summaryWeight}
@@ -287,7 +273,7 @@ func (c *Classifier) classify(s *scratch, title, summary string) Classification 
 	var (
 		usedCtx uint64
 		signals uint64
-		mag     Magnitude
+		mag     events.Magnitude
 		anyType bool
 	)
 	addEv := func(i int, h hit, rule string) {
@@ -296,7 +282,7 @@ func (c *Classifier) classify(s *scratch, title, summary string) Classification 
 		}
 		t := s.toks[i]
 		a, b := t[h.start].start, t[h.end-1].end
-		s.ev = append(s.ev, Evidence{Rule: rule, Field: names[i], Match: texts[i][a:b], Start: int(a), End: int(b)})
+		s.ev = append(s.ev, events.Evidence{Rule: rule, Field: names[i], Match: texts[i][a:b], Start: int(a), End: int(b)})
 	}
 	for i := range texts {
 		hits := s.hits[i]
@@ -378,7 +364,7 @@ func (c *Classifier) classify(s *scratch, title, summary string) Classification 
 			}
 		}
 	}
-	ev := make([]Evidence, len(s.ev))
+	ev := make([]events.Evidence, len(s.ev))
 	copy(ev, s.ev)
 	sort.SliceStable(ev, func(a, b int) bool {
 		if ev[a].Field != ev[b].Field {
@@ -387,7 +373,7 @@ func (c *Classifier) classify(s *scratch, title, summary string) Classification 
 		return ev[a].Start < ev[b].Start
 	})
 
-	cls := Classification{Also: []string{}, Evidence: ev, Magnitude: mag}
+	cls := events.Classification{Also: []string{}, Evidence: ev, Magnitude: mag}
 	// Not relevant: no trigger; no East Asian actor or place; a title about
 	// another theatre (as many of its names as East Asian ones), or with no
 	// East Asian name in a text about another theatre; or commentary.
@@ -443,7 +429,7 @@ func (c *Classifier) classify(s *scratch, title, summary string) Classification 
 }
 
 // severe reports whether a relevant classification matches a severe rule.
-func (c *Classifier) severe(s *scratch, cls Classification) bool {
+func (c *Classifier) severe(s *scratch, cls events.Classification) bool {
 	for i := range s.hits {
 		for _, h := range s.hits[i] {
 			if !h.p.has(kindSevere) {
@@ -454,7 +440,7 @@ func (c *Classifier) severe(s *scratch, cls Classification) bool {
 					continue
 				}
 				sv := c.tx.Rules.Severe[l.idx]
-				if (len(sv.Types) == 0 || indexOf(sv.Types, cls.Type) >= 0) && (len(sv.Regions) == 0 || indexOf(sv.Regions, cls.Region) >= 0) {
+				if (len(sv.Types) == 0 || slices.Index(sv.Types, cls.Type) >= 0) && (len(sv.Regions) == 0 || slices.Index(sv.Regions, cls.Region) >= 0) {
 					return true
 				}
 			}
@@ -512,7 +498,7 @@ var numberWords = map[string]int32{
 
 // magnitudes finds counts: a number followed within three words by a unit
 // ("71 aircraft", "dozens of warplanes", "30架", "艦艇5隻", "미사일 2발").
-func (c *Classifier) magnitudes(toks []token, hits []hit, m *Magnitude, ev func(hit, int)) {
+func (c *Classifier) magnitudes(toks []token, hits []hit, m *events.Magnitude, ev func(hit, int)) {
 	for _, h := range hits {
 		if !h.p.has(kindUnit) {
 			continue

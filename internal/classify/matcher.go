@@ -1,4 +1,4 @@
-package events
+package classify
 
 // label says what a matched term means.
 type label struct {

@@ -1,8 +1,10 @@
-package events
+package classify
 
 import (
 	"regexp"
 	"testing"
+
+	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
 // A fifteen-line regular-expression classifier, the baseline the rules are
@@ -33,9 +35,9 @@ var (
 	}
 )
 
-func baselineClassify(title, summary string) Classification {
+func baselineClassify(title, summary string) events.Classification {
 	text := title + " " + summary
-	c := Classification{Also: []string{}, Evidence: []Evidence{}}
+	c := events.Classification{Also: []string{}, Evidence: []events.Evidence{}}
 	if !baseAsia.MatchString(text) || !baseSec.MatchString(text) {
 		return c
 	}

@@ -1,9 +1,11 @@
-package events
+package classify
 
 import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
 type golden struct {
@@ -16,7 +18,7 @@ type golden struct {
 
 func newClassifier(t testing.TB) *Classifier {
 	t.Helper()
-	c, err := NewClassifier(DefaultTaxonomy())
+	c, err := NewClassifier(events.DefaultTaxonomy())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +38,7 @@ func TestGolden(t *testing.T) {
 		}
 		types[g.Type], regions[g.Region] = true, true
 	}
-	tx := DefaultTaxonomy()
+	tx := events.DefaultTaxonomy()
 	for _, ty := range tx.Types {
 		if !types[ty.ID] {
 			t.Errorf("no golden case for type %s", ty.ID)

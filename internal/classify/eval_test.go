@@ -1,4 +1,4 @@
-package events
+package classify
 
 import (
 	"bufio"
@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
 // sharedData is where the project's shared, third-party data lives.
@@ -70,7 +72,7 @@ func evaluate(c *Classifier, items []devItem, labels map[string]devLabel) Evalua
 	return evaluateFunc(c.Classify, items, labels)
 }
 
-func evaluateFunc(classify func(title, summary string) Classification, items []devItem, labels map[string]devLabel) Evaluation {
+func evaluateFunc(classify func(title, summary string) events.Classification, items []devItem, labels map[string]devLabel) Evaluation {
 	ev := Evaluation{PerType: map[string][3]int{}}
 	for _, it := range items {
 		lab, ok := labels[it.URL]
@@ -193,7 +195,7 @@ func loadDev(t testing.TB) ([]devItem, map[string]devLabel) {
 // prints every figure and every miss (go test -run DevSet -v ./pkg/events/).
 func TestDevSetEvaluation(t *testing.T) {
 	items, labels := loadDev(t)
-	c, err := NewClassifier(DefaultTaxonomy())
+	c, err := NewClassifier(events.DefaultTaxonomy())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +226,7 @@ var devFloor = struct{ precision, recall, typeAcc, regionAcc float64 }{0.97, 0.9
 // TestCJKSampleEvaluation scores the classifier on our labelled samples of
 // the Chinese and Japanese items (testdata/cjk), per language.
 func TestCJKSampleEvaluation(t *testing.T) {
-	c, err := NewClassifier(DefaultTaxonomy())
+	c, err := NewClassifier(events.DefaultTaxonomy())
 	if err != nil {
 		t.Fatal(err)
 	}

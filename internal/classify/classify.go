@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/tensionwatch/tensionwatch/pkg/events"
@@ -84,6 +85,9 @@ func NewClassifier(tx *events.Taxonomy) (*Classifier, error) {
 
 	var bad []string
 	add := func(term string, l label) {
+		if exact, ok := strings.CutPrefix(term, "="); ok { // "=PLAN": only as written, not "plan"
+			term, l.exact = exact, exact
+		}
 		if !c.m.add(term, l) {
 			bad = append(bad, term)
 		}
@@ -162,7 +166,7 @@ func NewClassifier(tx *events.Taxonomy) (*Classifier, error) {
 		}
 	}
 	if len(bad) > 0 {
-		return nil, fmt.Errorf("events: rules: terms with no words: %q", bad)
+		return nil, fmt.Errorf("classify: rules: terms with no words: %q", bad)
 	}
 	c.pool.New = func() any { return &scratch{} }
 	return c, nil
@@ -175,7 +179,7 @@ func weightOr1(w float64) float64 {
 	return w
 }
 
-// events.Taxonomy returns the taxonomy the classifier was built from.
+// Taxonomy returns the taxonomy the classifier was built from.
 func (c *Classifier) Taxonomy() *events.Taxonomy { return c.tx }
 
 type scratch struct {
@@ -222,85 +226,126 @@ func (c *Classifier) Classify(title, summary string) events.Classification {
 	return c.classify(s, title, summary)
 }
 
+// item is one classification under way: the texts, their tokens and hits
+// (in the scratch), and what the rules found in them.
+type item struct {
+	s     *scratch
+	texts [2]string
+	// What the item mentions (mentions).
+	contexts                                   uint64 // bit set of the contexts it names
+	anchors, anchorsTitle, offtopic, offtopicT int
+	commentary                                 bool
+	background                                 int // title token index of the first background marker
+	// What the rules weighed (weigh).
+	usedCtx, signals uint64
+	mag              events.Magnitude
+	anyType          bool
+}
+
+var fieldNames = [2]string{"title", "summary"}
+var fieldWeights = [2]float64{titleWeight, summaryWeight}
+
 func (c *Classifier) classify(s *scratch, title, summary string) events.Classification {
-	texts := [2]string{title, summary}
-	names := [2]string{"title", "summary"}
-	weights := [2]float64{titleWeight, summaryWeight}
+	it := &item{s: s, texts: [2]string{title, summary}}
+	c.tokenize(it)
+	c.mentions(it)
+	c.weigh(it)
+	cls := events.Classification{Also: []string{}, Evidence: c.evidence(it), Magnitude: it.mag}
+	if !it.relevant() {
+		return cls
+	}
+	c.decide(it, &cls)
+	return cls
+}
+
+// tokenize splits both fields into numbered words and finds every phrase
+// of the rules in them.
+func (c *Classifier) tokenize(it *item) {
+	s := it.s
 	s.reset(len(c.types), len(c.regions))
 	s.cost = 0
-	for i, t := range texts {
+	for i, t := range it.texts {
 		s.toks[i], s.buf = c.m.tokenize(t, s.toks[i], s.buf)
 		s.hits[i] = c.m.scan(s.toks[i], s.hits[i][:0], &s.cost)
 	}
+}
 
-	// Pass 1: what the item mentions.
-	var contexts uint64
-	var anchors, anchorsTitle, offtopicTitle, offtopic int
-	commentary := false
-	background := len(s.toks[0]) // title token index of the first background marker
-	for i := range texts {
-		for _, h := range s.hits[i] {
-			p := h.p
-			if p.has(kindContext) {
-				for _, l := range p.labels {
-					if l.kind == kindContext {
-						contexts |= 1 << l.idx
+// matches reports whether label l of hit h in field i holds: a
+// case-sensitive term ("=PLAN") matches only as written.
+func (it *item) matches(i int, h hit, l label) bool {
+	if l.exact == "" {
+		return true
+	}
+	t := it.s.toks[i]
+	return strings.HasPrefix(it.texts[i][t[h.start].start:t[h.end-1].end], l.exact)
+}
+
+// mentions is the first pass: which contexts, East Asian actors and places,
+// other theatres, commentary and background markers the item names.
+func (c *Classifier) mentions(it *item) {
+	it.background = len(it.s.toks[0])
+	for i := range it.texts {
+		for _, h := range it.s.hits[i] {
+			var anchor, offtopic bool // a phrase counts once, however many labels it has
+			for _, l := range h.p.labels {
+				if !it.matches(i, h, l) {
+					continue
+				}
+				switch l.kind {
+				case kindContext:
+					it.contexts |= 1 << l.idx
+				case kindAnchor, kindRegion:
+					anchor = true
+				case kindOfftopic:
+					offtopic = true
+				case kindCommentary:
+					it.commentary = it.commentary || i == 0
+				case kindBackground:
+					if i == 0 && h.start < it.background {
+						it.background = h.start
 					}
 				}
 			}
-			if p.has(kindAnchor) || p.has(kindRegion) {
-				anchors++
+			if anchor {
+				it.anchors++
 				if i == 0 {
-					anchorsTitle++
+					it.anchorsTitle++
 				}
 			}
-			if p.has(kindOfftopic) {
-				offtopic++
+			if offtopic {
+				it.offtopic++
 				if i == 0 {
-					offtopicTitle++
+					it.offtopicT++
 				}
-			}
-			if i == 0 && p.has(kindCommentary) {
-				commentary = true
-			}
-			if i == 0 && p.has(kindBackground) && h.start < background {
-				background = h.start
 			}
 		}
 	}
+}
 
-	// Pass 2: score types and regions; collect evidence.
-	var (
-		usedCtx uint64
-		signals uint64
-		mag     events.Magnitude
-		anyType bool
-	)
-	addEv := func(i int, h hit, rule string) {
-		if len(s.ev) >= maxEvidence {
-			return
-		}
-		t := s.toks[i]
-		a, b := t[h.start].start, t[h.end-1].end
-		s.ev = append(s.ev, events.Evidence{Rule: rule, Field: names[i], Match: texts[i][a:b], Start: int(a), End: int(b)})
-	}
-	for i := range texts {
+// weigh is the second pass: it scores the types' triggers and the regions'
+// terms, finds the signals and magnitudes, and records the evidence.
+func (c *Classifier) weigh(it *item) {
+	s := it.s
+	for i := range it.texts {
 		hits := s.hits[i]
 		for k, h := range hits {
 			lenBonus := 1 + phraseBonus*float64(h.end-h.start-1)
 			for _, l := range h.p.labels {
+				if !it.matches(i, h, l) {
+					continue
+				}
 				switch l.kind {
 				case kindTrigger:
 					if c.excluded(hits, k, &s.cost) {
-						addEv(i, h, c.exclRule[l.idx])
+						c.addEvidence(it, i, h, c.exclRule[l.idx])
 						continue
 					}
-					if l.needs != 0 && contexts&l.needs == 0 {
+					if l.needs != 0 && it.contexts&l.needs == 0 {
 						continue
 					}
-					usedCtx |= contexts & l.needs
-					sc := weights[i] * l.weight * lenBonus
-					if i == 0 && h.start > background {
+					it.usedCtx |= it.contexts & l.needs
+					sc := fieldWeights[i] * l.weight * lenBonus
+					if i == 0 && h.start > it.background {
 						sc *= backgroundDiscount
 					}
 					if sc > s.best[l.idx] {
@@ -312,76 +357,108 @@ func (c *Classifier) classify(s *scratch, title, summary string) events.Classifi
 					if i == 0 {
 						s.inTitle[l.idx] = true
 					}
-					anyType = true
-					addEv(i, h, c.typeRule[l.idx])
+					it.anyType = true
+					c.addEvidence(it, i, h, c.typeRule[l.idx])
 				case kindRegion:
-					if l.needs != 0 && contexts&l.needs == 0 {
+					if l.needs != 0 && it.contexts&l.needs == 0 {
 						continue
 					}
-					pos := i*1_000_000 + h.start
-					s.regFirst[l.idx] = min(s.regFirst[l.idx], pos)
-					s.reg[l.idx] += weights[i] * l.weight * lenBonus
-					addEv(i, h, c.regionRule[l.idx])
+					s.regFirst[l.idx] = min(s.regFirst[l.idx], i*1_000_000+h.start)
+					s.reg[l.idx] += fieldWeights[i] * l.weight * lenBonus
+					c.addEvidence(it, i, h, c.regionRule[l.idx])
 				case kindSignal:
-					if l.titleOnly && i != 0 || l.needs != 0 && contexts&l.needs == 0 || c.excluded(hits, k, &s.cost) {
+					if l.titleOnly && i != 0 || l.needs != 0 && it.contexts&l.needs == 0 || c.excluded(hits, k, &s.cost) {
 						continue
 					}
-					usedCtx |= contexts & l.needs
-					if signals&(1<<l.idx) == 0 {
-						signals |= 1 << l.idx
-						addEv(i, h, c.signalRule[l.idx])
+					it.usedCtx |= it.contexts & l.needs
+					if it.signals&(1<<l.idx) == 0 {
+						it.signals |= 1 << l.idx
+						c.addEvidence(it, i, h, c.signalRule[l.idx])
 					}
 				case kindAnchor:
-					addEv(i, h, "anchor")
+					c.addEvidence(it, i, h, "anchor")
 				case kindOfftopic:
-					addEv(i, h, "offtopic")
+					c.addEvidence(it, i, h, "offtopic")
 				case kindCommentary:
 					if i == 0 {
-						addEv(i, h, "commentary")
+						c.addEvidence(it, i, h, "commentary")
 					}
 				case kindLiveFire:
-					mag.LiveFire = true
-					addEv(i, h, "magnitude:live_fire")
+					it.mag.LiveFire = true
+					c.addEvidence(it, i, h, "magnitude:live_fire")
 				case kindNamed:
 					t := s.toks[i]
-					if name := texts[i][t[h.start].start:t[h.end-1].end]; len(name) > len(mag.Exercise) {
-						mag.Exercise = name // the longest: "Strait Thunder-2025A" over "Strait Thunder"
+					if name := it.texts[i][t[h.start].start:t[h.end-1].end]; len(name) > len(it.mag.Exercise) {
+						it.mag.Exercise = name // the longest: "Strait Thunder-2025A" over "Strait Thunder"
 					}
-					addEv(i, h, "magnitude:exercise")
+					c.addEvidence(it, i, h, "magnitude:exercise")
 				}
 			}
 		}
-		c.magnitudes(s.toks[i], hits, &mag, func(h hit, unit int) { addEv(i, h, c.unitRule[unit]) })
+		c.magnitudes(s.toks[i], hits, &it.mag, func(h hit, unit int) { c.addEvidence(it, i, h, c.unitRule[unit]) })
 	}
-	if usedCtx != 0 {
-		for i := range texts {
-			for _, h := range s.hits[i] {
+}
+
+func (c *Classifier) addEvidence(it *item, i int, h hit, rule string) {
+	s := it.s
+	if len(s.ev) >= maxEvidence {
+		return
+	}
+	t := s.toks[i]
+	a, b := t[h.start].start, t[h.end-1].end
+	s.ev = append(s.ev, events.Evidence{Rule: rule, Field: fieldNames[i], Match: it.texts[i][a:b], Start: int(a), End: int(b)})
+}
+
+// evidence adds the contexts that a trigger or signal relied on and returns
+// a copy of the evidence, title first, in text order.
+func (c *Classifier) evidence(it *item) []events.Evidence {
+	if it.usedCtx != 0 {
+		for i := range it.texts {
+			for _, h := range it.s.hits[i] {
 				for _, l := range h.p.labels {
-					if l.kind == kindContext && usedCtx&(1<<l.idx) != 0 {
-						addEv(i, h, c.ctxRule[l.idx])
+					if l.kind == kindContext && it.usedCtx&(1<<l.idx) != 0 {
+						c.addEvidence(it, i, h, c.ctxRule[l.idx])
 					}
 				}
 			}
 		}
 	}
-	ev := make([]events.Evidence, len(s.ev))
-	copy(ev, s.ev)
+	ev := make([]events.Evidence, len(it.s.ev))
+	copy(ev, it.s.ev)
 	sort.SliceStable(ev, func(a, b int) bool {
 		if ev[a].Field != ev[b].Field {
 			return ev[a].Field == "title"
 		}
 		return ev[a].Start < ev[b].Start
 	})
+	return ev
+}
 
-	cls := events.Classification{Also: []string{}, Evidence: ev, Magnitude: mag}
-	// Not relevant: no trigger; no East Asian actor or place; a title about
-	// another theatre (as many of its names as East Asian ones), or with no
-	// East Asian name in a text about another theatre; or commentary.
-	if !anyType || anchors == 0 || commentary ||
-		offtopicTitle > 0 && offtopicTitle >= anchorsTitle || anchorsTitle == 0 && offtopic > 0 {
-		return cls
+// relevant applies the rules' relevance test: a trigger; an East Asian actor
+// or place; not a title about another theatre (as many of its names as East
+// Asian ones), nor a text about another theatre with no East Asian name in
+// its title; not commentary.
+func (it *item) relevant() bool {
+	return it.anyType && it.anchors > 0 && !it.commentary && it.vetoed() == ""
+}
+
+// vetoed names the rule that says an item is not East Asian security news
+// whatever its words: another theatre, or commentary ("" if none).
+func (it *item) vetoed() string {
+	switch {
+	case it.commentary:
+		return "commentary"
+	case it.offtopicT > 0 && it.offtopicT >= it.anchorsTitle, it.anchorsTitle == 0 && it.offtopic > 0:
+		return "offtopic"
 	}
-	// Types are indexed in priority order: on equal scores the lower wins.
+	return ""
+}
+
+// decide fills a relevant item's type (the best-scoring, ties by priority),
+// the others found, its section, region, confidence, severity, signals and
+// incident class.
+func (c *Classifier) decide(it *item, cls *events.Classification) {
+	s := it.s
 	score := func(t int) float64 { return s.best[t] + restWeight*s.rest[t] }
 	order := make([]int, 0, 4)
 	for t := range c.types {
@@ -397,18 +474,13 @@ func (c *Classifier) classify(s *scratch, title, summary string) events.Classifi
 		cls.Also = append(cls.Also, c.types[t])
 	}
 	cls.Section = c.tx.TypeByID(cls.Type).Section
-	region, best := c.defRegion, 0.0
-	for r, sc := range s.reg {
-		if sc > best || sc == best && sc > 0 && s.regFirst[r] < s.regFirst[region] {
-			best, region = sc, r
-		}
-	}
+	region := c.region(s)
 	cls.Region = c.regions[region]
 	conf := 0.4
 	if s.inTitle[primary] {
 		conf += 0.25
 	}
-	if anchorsTitle > 0 {
+	if it.anchorsTitle > 0 {
 		conf += 0.1
 	}
 	if region != c.defRegion {
@@ -418,14 +490,31 @@ func (c *Classifier) classify(s *scratch, title, summary string) events.Classifi
 		conf += 0.1
 	}
 	cls.Confidence = math.Round(math.Min(conf, 0.95)*100) / 100
-	cls.Severe = c.severe(s, cls)
-	for i, name := range c.signals { // sorted by name
-		if signals&(1<<i) != 0 {
-			cls.Signals = append(cls.Signals, name)
+	cls.Severe = c.severe(s, *cls)
+	cls.Signals = c.signalNames(it.signals)
+	cls.Class, _ = c.tx.Level(*cls)
+}
+
+// region returns the best-scoring region (ties: the first named), or the
+// default region when none is named.
+func (c *Classifier) region(s *scratch) int {
+	region, best := c.defRegion, 0.0
+	for r, sc := range s.reg {
+		if sc > best || sc == best && sc > 0 && s.regFirst[r] < s.regFirst[region] {
+			best, region = sc, r
 		}
 	}
-	cls.Class, _ = c.tx.Level(cls)
-	return cls
+	return region
+}
+
+func (c *Classifier) signalNames(bits uint64) []string {
+	var out []string
+	for i, name := range c.signals { // sorted by name
+		if bits&(1<<i) != 0 {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // severe reports whether a relevant classification matches a severe rule.

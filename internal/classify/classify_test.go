@@ -189,3 +189,35 @@ func benchItems(b *testing.B) [][2]string {
 	}
 	return items
 }
+
+// TestReportedDefects: cases a user's trial found, each kept as a
+// regression test.
+func TestReportedDefects(t *testing.T) {
+	c := newClassifier(t)
+	for _, tc := range []struct {
+		title    string
+		relevant bool
+		typ      string
+	}{
+		// "plan" is not the PLA Navy: PLAN is written in capitals.
+		{"Germany unveils plan to deploy troops to Lithuania", false, ""},
+		{"Germany unveils plans to deploy troops to Lithuania", false, ""},
+		{"PLAN destroyers sail through the Miyako Strait near Okinawa", true, "strait_transit"},
+		// A North Korean ballistic launch in simplified and traditional Chinese.
+		{"朝鲜发射弹道导弹", true, "weapons_test"},
+		{"北韓發射彈道飛彈", true, "weapons_test"},
+		{"朝鲜向东部海域发射一枚弹道导弹", true, "weapons_test"},
+		// 훈련 and 訓練 are exercises only with a military context.
+		{"축구 대표팀, 파주에서 훈련 시작", false, ""},
+		{"한국 소방청, 전국 소방 훈련 실시", false, ""},
+		{"東京都で大規模な避難訓練", false, ""},
+		{"日本代表、合宿で訓練を公開", false, ""},
+		{"한미 해군, 동해에서 연합 훈련", true, "military_exercise"},
+		{"自衛隊と米軍が共同訓練を実施", true, "military_exercise"},
+	} {
+		got := c.Classify(tc.title, "")
+		if got.Relevant != tc.relevant || tc.typ != "" && got.Type != tc.typ {
+			t.Errorf("%q: relevant %v type %q, want %v %q (evidence %+v)", tc.title, got.Relevant, got.Type, tc.relevant, tc.typ, got.Evidence)
+		}
+	}
+}

@@ -8,6 +8,9 @@ type label struct {
 	needs  uint64  // bit set of contexts, any of which must occur (0: none needed)
 	// titleOnly labels count in the title only (signals).
 	titleOnly bool
+	// exact, if set, is the term as written ("=PLAN"): the label holds
+	// only where the text has it with these capitals.
+	exact string
 }
 
 type labelKind uint8
@@ -79,7 +82,7 @@ func (m *matcher) add(term string, l label) bool {
 		m.first[ids[0]] = append(m.first[ids[0]], p)
 	}
 	for _, have := range p.labels {
-		if have.kind == l.kind && have.idx == l.idx {
+		if have.kind == l.kind && have.idx == l.idx && have.exact == l.exact {
 			return true // "suspend" and "suspends" fold to one phrase
 		}
 	}

@@ -147,7 +147,7 @@ func TestCollectorMetricsPassPromtool(t *testing.T) {
 	defer srv.Close()
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	clf, _ := classify.NewClassifier(events.DefaultTaxonomy())
+	clf, _ := classify.NewDefault(events.DefaultTaxonomy())
 	store, _ := seen.Open(filepath.Join(t.TempDir(), "seen.log"), 0)
 	defer store.Close()
 	col := collector.New(clf, store, discard{}, reg, log)

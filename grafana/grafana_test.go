@@ -168,7 +168,7 @@ func exported(t *testing.T) map[string]bool {
 	tx := events.DefaultTaxonomy()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	scorer.New(scorer.Config{}, tx, reg, log)
-	clf, _ := classify.NewClassifier(tx)
+	clf, _ := classify.NewDefault(tx)
 	store, err := seen.Open(filepath.Join(t.TempDir(), "seen.log"), 0)
 	if err != nil {
 		t.Fatal(err)

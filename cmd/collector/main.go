@@ -4,6 +4,7 @@
 //	collector run --feeds.file feeds.yaml --kafka.brokers host:9092
 //	collector classify [--explain] < items.jsonl
 //	collector check --feeds.file feeds.yaml
+//	collector train [--cv 5] --out model.bin
 package main
 
 import (
@@ -32,6 +33,7 @@ Commands:
   run        poll the feeds file and produce relevant events to Kafka
   classify   classify JSON lines from stdin (fields title, summary) to stdout
   check      validate a feeds file and a taxonomy file, then exit
+  train      train the classifier's model on labelled sets; --cv measures it first
 
 Run "collector <command> --help" for the command's flags.
 `
@@ -48,6 +50,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"run":      func(a []string) error { return runCollector(ctx, a, stderr) },
 		"classify": func(a []string) error { return runClassify(ctx, a, stdin, stdout, stderr) },
 		"check":    func(a []string) error { return runCheck(a, stdout, stderr) },
+		"train":    func(a []string) error { return runTrain(a, stdout, stderr) },
 	})
 }
 

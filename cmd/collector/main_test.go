@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,5 +73,63 @@ func TestUsage(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"run"}, nil, &out, &errb); code != 1 || !strings.Contains(errb.String(), "--feeds.file is required") {
 		t.Errorf("run without feeds: %d %s", code, errb.String())
+	}
+}
+
+// TestTrainAndModelFile trains a small model from a sets file of the test's
+// own, classifies with it, and checks the errors of bad model files.
+func TestTrainAndModelFile(t *testing.T) {
+	dir := t.TempDir()
+	var items, labels strings.Builder
+	for i, it := range []struct {
+		title       string
+		relevant    bool
+		typ, region string
+	}{
+		{"North Korea fires ballistic missile into the sea", true, "weapons_test", "korean_peninsula"},
+		{"China holds drills around Taiwan", true, "military_exercise", "taiwan_strait"},
+		{"Stock markets rise in Tokyo", false, "", ""},
+		{"Football team starts training camp", false, "", ""},
+	} {
+		fmt.Fprintf(&items, `{"url":"u%d","title":%q,"summary":""}`+"\n", i, it.title)
+		if it.relevant {
+			fmt.Fprintf(&labels, `{"url":"u%d","relevant":true,"type":%q,"region":%q}`+"\n", i, it.typ, it.region)
+		} else {
+			fmt.Fprintf(&labels, `{"url":"u%d","relevant":false,"type":null,"region":null}`+"\n", i)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "items.jsonl"), []byte(items.String()), 0o600)
+	os.WriteFile(filepath.Join(dir, "labels.jsonl"), []byte(labels.String()), 0o600)
+	sets := filepath.Join(dir, "sets.yaml")
+	os.WriteFile(sets, []byte("- {name: tiny, items: items.jsonl, labels: labels.jsonl, lang: en}\n"), 0o600)
+	model := filepath.Join(dir, "model.bin")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"train", "--sets", sets, "--data", dir, "--out", model, "--cv", "2",
+		"--buckets", "4096", "--epochs", "3"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("train: %d %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "4 labelled items (2 relevant)") || !strings.Contains(out.String(), "| en | **combined** |") {
+		t.Errorf("train output: %s", out.String())
+	}
+	line := `{"title":"North Korea fires ballistic missile into the sea","summary":""}` + "\n"
+	out.Reset()
+	if code := run(context.Background(), []string{"classify", "--model.file", model}, strings.NewReader(line), &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), `"relevant":true`) {
+		t.Fatalf("classify with the trained model: %d %s %s", code, out.String(), errb.String())
+	}
+	notModel := filepath.Join(dir, "items.jsonl")
+	for _, tc := range []struct{ file, want string }{
+		{filepath.Join(dir, "missing.bin"), "reading the model"},
+		{notModel, "not a model file"},
+	} {
+		errb.Reset()
+		if code := run(context.Background(), []string{"classify", "--model.file", tc.file}, strings.NewReader(line), &out, &errb); code != 1 ||
+			!strings.Contains(errb.String(), tc.want) {
+			t.Errorf("--model.file %s: %d %s", tc.file, code, errb.String())
+		}
+	}
+	errb.Reset()
+	if code := run(context.Background(), []string{"train"}, nil, &out, &errb); code != 1 || !strings.Contains(errb.String(), "give --out, --cv or both") {
+		t.Errorf("train without --out: %d %s", code, errb.String())
 	}
 }

@@ -53,7 +53,12 @@ func RunCollector(ctx context.Context, o CollectorOptions) error {
 	fc := o.Fetch
 	fc.AllowPrivate = o.Feeds.AllowPrivateAddresses
 	p := poller.New(o.Poll, fetcher.New(fc), o.Feeds.Feeds, col.Handle, o.Log, poller.NewMetrics(o.Registry))
-	o.Log.Info("collector started", "feeds", len(o.Feeds.Feeds), "seen_items", store.Len(), "topic", o.Bus.Topic, "brokers", o.Bus.Brokers)
+	model := "none (rules only)"
+	if m := o.Classifier.Model(); m != nil {
+		model = m.Meta.Version
+	}
+	o.Log.Info("collector started", "feeds", len(o.Feeds.Feeds), "seen_items", store.Len(), "topic", o.Bus.Topic, "brokers", o.Bus.Brokers,
+		"taxonomy", o.Classifier.Taxonomy().Version, "model", model)
 	return p.Run(ctx)
 }
 

@@ -9,15 +9,16 @@ import (
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
-// TaxonomyConfig holds --taxonomy.file.
-type TaxonomyConfig struct{ File string }
+// TaxonomyConfig holds --taxonomy.file and --model.file.
+type TaxonomyConfig struct{ File, Model string }
 
-// RegisterFlags registers --taxonomy.file.
+// RegisterFlags registers --taxonomy.file and --model.file.
 func (c *TaxonomyConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.File, "taxonomy.file", "", "taxonomy and rules file (YAML); empty uses the one built in (pkg/events/taxonomy.yaml)")
+	fs.StringVar(&c.Model, "model.file", "", `classifier model (from "collector train"); empty uses the one built in, "none" classifies by the rules alone`)
 }
 
-// Load returns the taxonomy and its compiled classifier.
+// Load returns the taxonomy and the classifier: its rules and the model.
 func (c TaxonomyConfig) Load() (*events.Taxonomy, *classify.Classifier, error) {
 	tx := events.DefaultTaxonomy()
 	if c.File != "" {
@@ -29,9 +30,25 @@ func (c TaxonomyConfig) Load() (*events.Taxonomy, *classify.Classifier, error) {
 			return nil, nil, err
 		}
 	}
-	clf, err := classify.NewClassifier(tx)
+	rules, err := classify.NewRules(tx)
 	if err != nil {
 		return nil, nil, err
 	}
-	return tx, clf, nil
+	var model *classify.Model
+	switch c.Model {
+	case "none":
+	case "":
+		if model, err = classify.EmbeddedModel(tx); err != nil {
+			return nil, nil, fmt.Errorf("%w; pass --model.file with a model trained for it (collector train), or --model.file none", err)
+		}
+	default:
+		b, err := os.ReadFile(c.Model)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading the model: %w", err)
+		}
+		if model, err = classify.ReadModel(b, tx); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", c.Model, err)
+		}
+	}
+	return tx, classify.New(rules, model, classify.DefaultCombine), nil
 }

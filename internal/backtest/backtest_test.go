@@ -13,7 +13,7 @@ import (
 
 func classifier(t testing.TB) (*events.Taxonomy, *classify.Classifier) {
 	tx := events.DefaultTaxonomy()
-	c, err := classify.NewClassifier(tx)
+	c, err := classify.NewDefault(tx)
 	if err != nil {
 		t.Fatal(err)
 	}

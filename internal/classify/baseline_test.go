@@ -2,7 +2,6 @@ package classify
 
 import (
 	"regexp"
-	"testing"
 
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
@@ -55,15 +54,4 @@ func baselineClassify(title, summary string) events.Classification {
 		}
 	}
 	return c
-}
-
-func BenchmarkClassifyBaseline(b *testing.B) {
-	items := benchItems(b)
-	n := 0
-	for b.Loop() {
-		it := items[n%len(items)]
-		baselineClassify(it[0], it[1])
-		n++
-	}
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
 }

@@ -12,9 +12,9 @@ import (
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
-// Classifier classifies items by the rules of a taxonomy. It compiles the
+// Rules classifies items by the rules of a taxonomy. It compiles the
 // rules once; Classify is safe for concurrent use.
-type Classifier struct {
+type Rules struct {
 	tx        *events.Taxonomy
 	m         *matcher
 	types     []string // index → type id, in priority order
@@ -42,10 +42,10 @@ const (
 	restWeight = 0.1
 )
 
-// NewClassifier compiles the taxonomy's rules into one multi-pattern matcher.
-func NewClassifier(tx *events.Taxonomy) (*Classifier, error) {
+// NewRules compiles the taxonomy's rules into one multi-pattern matcher.
+func NewRules(tx *events.Taxonomy) (*Rules, error) {
 	r := tx.Rules
-	c := &Classifier{tx: tx, m: newMatcher()}
+	c := &Rules{tx: tx, m: newMatcher()}
 	// Types in priority order, so that a lower index wins a tie.
 	c.types = append(c.types, r.Priority...)
 	for _, ty := range tx.Types {
@@ -168,6 +168,7 @@ func NewClassifier(tx *events.Taxonomy) (*Classifier, error) {
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("classify: rules: terms with no words: %q", bad)
 	}
+	c.m.freeze()
 	c.pool.New = func() any { return &scratch{} }
 	return c, nil
 }
@@ -180,7 +181,7 @@ func weightOr1(w float64) float64 {
 }
 
 // Taxonomy returns the taxonomy the classifier was built from.
-func (c *Classifier) Taxonomy() *events.Taxonomy { return c.tx }
+func (c *Rules) Taxonomy() *events.Taxonomy { return c.tx }
 
 type scratch struct {
 	toks [2][]token
@@ -220,7 +221,7 @@ func resize[T any](s []T, n int) []T {
 }
 
 // Classify classifies one item by its title and summary (plain text).
-func (c *Classifier) Classify(title, summary string) events.Classification {
+func (c *Rules) Classify(title, summary string) events.Classification {
 	s := c.pool.Get().(*scratch)
 	defer c.pool.Put(s)
 	return c.classify(s, title, summary)
@@ -240,27 +241,33 @@ type item struct {
 	usedCtx, signals uint64
 	mag              events.Magnitude
 	anyType          bool
+	excluded         int // triggers found only inside a non-military phrase ("fire drill")
 }
 
 var fieldNames = [2]string{"title", "summary"}
 var fieldWeights = [2]float64{titleWeight, summaryWeight}
 
-func (c *Classifier) classify(s *scratch, title, summary string) events.Classification {
-	it := &item{s: s, texts: [2]string{title, summary}}
+func (c *Rules) classify(s *scratch, title, summary string) events.Classification {
+	cls, _ := c.apply(&item{s: s, texts: [2]string{title, summary}})
+	return cls
+}
+
+// apply runs the rules' steps on an item and returns their classification
+// and what they found (for the combination with the model).
+func (c *Rules) apply(it *item) (events.Classification, *item) {
 	c.tokenize(it)
 	c.mentions(it)
 	c.weigh(it)
 	cls := events.Classification{Also: []string{}, Evidence: c.evidence(it), Magnitude: it.mag}
-	if !it.relevant() {
-		return cls
+	if it.relevant() {
+		c.decide(it, &cls)
 	}
-	c.decide(it, &cls)
-	return cls
+	return cls, it
 }
 
 // tokenize splits both fields into numbered words and finds every phrase
 // of the rules in them.
-func (c *Classifier) tokenize(it *item) {
+func (c *Rules) tokenize(it *item) {
 	s := it.s
 	s.reset(len(c.types), len(c.regions))
 	s.cost = 0
@@ -282,7 +289,7 @@ func (it *item) matches(i int, h hit, l label) bool {
 
 // mentions is the first pass: which contexts, East Asian actors and places,
 // other theatres, commentary and background markers the item names.
-func (c *Classifier) mentions(it *item) {
+func (c *Rules) mentions(it *item) {
 	it.background = len(it.s.toks[0])
 	for i := range it.texts {
 		for _, h := range it.s.hits[i] {
@@ -324,7 +331,7 @@ func (c *Classifier) mentions(it *item) {
 
 // weigh is the second pass: it scores the types' triggers and the regions'
 // terms, finds the signals and magnitudes, and records the evidence.
-func (c *Classifier) weigh(it *item) {
+func (c *Rules) weigh(it *item) {
 	s := it.s
 	for i := range it.texts {
 		hits := s.hits[i]
@@ -337,6 +344,7 @@ func (c *Classifier) weigh(it *item) {
 				switch l.kind {
 				case kindTrigger:
 					if c.excluded(hits, k, &s.cost) {
+						it.excluded++
 						c.addEvidence(it, i, h, c.exclRule[l.idx])
 						continue
 					}
@@ -367,7 +375,10 @@ func (c *Classifier) weigh(it *item) {
 					s.reg[l.idx] += fieldWeights[i] * l.weight * lenBonus
 					c.addEvidence(it, i, h, c.regionRule[l.idx])
 				case kindSignal:
-					if l.titleOnly && i != 0 || l.needs != 0 && it.contexts&l.needs == 0 || c.excluded(hits, k, &s.cost) {
+					// A title's signal after a background marker is the
+					// background ("drills after China's exercises"), not the news.
+					if l.titleOnly && i != 0 || i == 0 && h.start > it.background ||
+						l.needs != 0 && it.contexts&l.needs == 0 || c.excluded(hits, k, &s.cost) {
 						continue
 					}
 					it.usedCtx |= it.contexts & l.needs
@@ -399,7 +410,7 @@ func (c *Classifier) weigh(it *item) {
 	}
 }
 
-func (c *Classifier) addEvidence(it *item, i int, h hit, rule string) {
+func (c *Rules) addEvidence(it *item, i int, h hit, rule string) {
 	s := it.s
 	if len(s.ev) >= maxEvidence {
 		return
@@ -411,7 +422,7 @@ func (c *Classifier) addEvidence(it *item, i int, h hit, rule string) {
 
 // evidence adds the contexts that a trigger or signal relied on and returns
 // a copy of the evidence, title first, in text order.
-func (c *Classifier) evidence(it *item) []events.Evidence {
+func (c *Rules) evidence(it *item) []events.Evidence {
 	if it.usedCtx != 0 {
 		for i := range it.texts {
 			for _, h := range it.s.hits[i] {
@@ -423,13 +434,15 @@ func (c *Classifier) evidence(it *item) []events.Evidence {
 			}
 		}
 	}
-	ev := make([]events.Evidence, len(it.s.ev))
-	copy(ev, it.s.ev)
-	sort.SliceStable(ev, func(a, b int) bool {
-		if ev[a].Field != ev[b].Field {
-			return ev[a].Field == "title"
+	ev := slices.Clone(it.s.ev)
+	slices.SortStableFunc(ev, func(a, b events.Evidence) int {
+		if a.Field != b.Field {
+			if a.Field == "title" {
+				return -1
+			}
+			return 1
 		}
-		return ev[a].Start < ev[b].Start
+		return a.Start - b.Start
 	})
 	return ev
 }
@@ -457,7 +470,7 @@ func (it *item) vetoed() string {
 // decide fills a relevant item's type (the best-scoring, ties by priority),
 // the others found, its section, region, confidence, severity, signals and
 // incident class.
-func (c *Classifier) decide(it *item, cls *events.Classification) {
+func (c *Rules) decide(it *item, cls *events.Classification) {
 	s := it.s
 	score := func(t int) float64 { return s.best[t] + restWeight*s.rest[t] }
 	order := make([]int, 0, 4)
@@ -473,7 +486,6 @@ func (c *Classifier) decide(it *item, cls *events.Classification) {
 	for _, t := range order[1:] {
 		cls.Also = append(cls.Also, c.types[t])
 	}
-	cls.Section = c.tx.TypeByID(cls.Type).Section
 	region := c.region(s)
 	cls.Region = c.regions[region]
 	conf := 0.4
@@ -490,14 +502,21 @@ func (c *Classifier) decide(it *item, cls *events.Classification) {
 		conf += 0.1
 	}
 	cls.Confidence = math.Round(math.Min(conf, 0.95)*100) / 100
-	cls.Severe = c.severe(s, *cls)
+	c.finish(it, cls)
+}
+
+// finish sets what follows from a relevant item's type and region: its
+// section, severity, signals and incident class.
+func (c *Rules) finish(it *item, cls *events.Classification) {
+	cls.Section = c.tx.TypeByID(cls.Type).Section
+	cls.Severe = c.severe(it.s, *cls)
 	cls.Signals = c.signalNames(it.signals)
 	cls.Class, _ = c.tx.Level(*cls)
 }
 
 // region returns the best-scoring region (ties: the first named), or the
 // default region when none is named.
-func (c *Classifier) region(s *scratch) int {
+func (c *Rules) region(s *scratch) int {
 	region, best := c.defRegion, 0.0
 	for r, sc := range s.reg {
 		if sc > best || sc == best && sc > 0 && s.regFirst[r] < s.regFirst[region] {
@@ -507,7 +526,7 @@ func (c *Classifier) region(s *scratch) int {
 	return region
 }
 
-func (c *Classifier) signalNames(bits uint64) []string {
+func (c *Rules) signalNames(bits uint64) []string {
 	var out []string
 	for i, name := range c.signals { // sorted by name
 		if bits&(1<<i) != 0 {
@@ -518,7 +537,7 @@ func (c *Classifier) signalNames(bits uint64) []string {
 }
 
 // severe reports whether a relevant classification matches a severe rule.
-func (c *Classifier) severe(s *scratch, cls events.Classification) bool {
+func (c *Rules) severe(s *scratch, cls events.Classification) bool {
 	for i := range s.hits {
 		for _, h := range s.hits[i] {
 			if !h.p.has(kindSevere) {
@@ -543,7 +562,7 @@ func (c *Classifier) severe(s *scratch, cls events.Classification) bool {
 // Hits are in order of their start, and no phrase is longer than maxLen
 // words, so only the hits starting within maxLen words before it can cover
 // it: the check is bounded, whatever the length of the text.
-func (c *Classifier) excluded(hits []hit, k int, cost *int) bool {
+func (c *Rules) excluded(hits []hit, k int, cost *int) bool {
 	h := hits[k]
 	for _, x := range window(hits, k, c.m.maxLen) {
 		*cost++
@@ -587,7 +606,7 @@ var numberWords = map[string]int32{
 
 // magnitudes finds counts: a number followed within three words by a unit
 // ("71 aircraft", "dozens of warplanes", "30架", "艦艇5隻", "미사일 2발").
-func (c *Classifier) magnitudes(toks []token, hits []hit, m *events.Magnitude, ev func(hit, int)) {
+func (c *Rules) magnitudes(toks []token, hits []hit, m *events.Magnitude, ev func(hit, int)) {
 	for _, h := range hits {
 		if !h.p.has(kindUnit) {
 			continue

@@ -68,7 +68,7 @@ type Evaluation struct {
 	Misses                  []string
 }
 
-func evaluate(c *Classifier, items []devItem, labels map[string]devLabel) Evaluation {
+func evaluate(c *Rules, items []devItem, labels map[string]devLabel) Evaluation {
 	return evaluateFunc(c.Classify, items, labels)
 }
 
@@ -195,7 +195,7 @@ func loadDev(t testing.TB) ([]devItem, map[string]devLabel) {
 // prints every figure and every miss (go test -run DevSet -v ./pkg/events/).
 func TestDevSetEvaluation(t *testing.T) {
 	items, labels := loadDev(t)
-	c, err := NewClassifier(events.DefaultTaxonomy())
+	c, err := NewRules(events.DefaultTaxonomy())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ var devFloor = struct{ precision, recall, typeAcc, regionAcc float64 }{0.97, 0.9
 // TestCJKSampleEvaluation scores the classifier on our labelled samples of
 // the Chinese and Japanese items (testdata/cjk), per language.
 func TestCJKSampleEvaluation(t *testing.T) {
-	c, err := NewClassifier(events.DefaultTaxonomy())
+	c, err := NewRules(events.DefaultTaxonomy())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,7 @@
 package classify
 
+import "unicode/utf8"
+
 // label says what a matched term means.
 type label struct {
 	kind   labelKind
@@ -47,7 +49,14 @@ type matcher struct {
 	vocab map[string]int32
 	first [][]*phrase // by first word id
 	byKey map[string]*phrase
-	nums  map[int32]int32 // number words: id → value
+	nums  map[int32]int32 // number words: id → value (while compiling)
+	// num is nums by id, filled by freeze: one index instead of a map
+	// look-up per word.
+	num []int32
+	// cjkID maps the characters of the common CJK blocks to their vocabulary
+	// id (-1: none), filled by freeze: CJK text is a token per character,
+	// and an array index is much cheaper than hashing each one.
+	cjkID []int32
 	// maxLen is the number of words of the longest phrase.
 	maxLen int
 }
@@ -64,6 +73,39 @@ func (m *matcher) word(w string) int32 {
 		m.first = append(m.first, nil)
 	}
 	return id
+}
+
+// freeze builds the look-up tables once every term and number word is in.
+func (m *matcher) freeze() {
+	m.num = make([]int32, len(m.vocab))
+	for id, v := range m.nums {
+		m.num[id] = v
+	}
+	m.cjkID = make([]int32, cjkHi-cjkLo+1)
+	for i := range m.cjkID {
+		m.cjkID[i] = -1
+	}
+	for w, id := range m.vocab {
+		if r, size := utf8.DecodeRuneInString(w); size == len(w) && cjkLo <= r && r <= cjkHi {
+			m.cjkID[r-cjkLo] = id
+		}
+	}
+}
+
+// The range of characters cjkID covers: kana to the Hangul syllables.
+const cjkLo, cjkHi = 0x3000, 0xD7A3
+
+// lookup returns a word's vocabulary id, -1 if no rule uses it.
+func (m *matcher) lookup(w []byte) int32 {
+	if len(w) == 3 && w[0] >= 0xE3 && m.cjkID != nil {
+		if r, _ := utf8.DecodeRune(w); cjkLo <= r && r <= cjkHi {
+			return m.cjkID[r-cjkLo]
+		}
+	}
+	if id, ok := m.vocab[string(w)]; ok {
+		return id
+	}
+	return -1
 }
 
 // add registers term, split into words like the texts, with a label.
@@ -103,15 +145,27 @@ func int32Bytes(ids []int32) []byte {
 func (m *matcher) tokenize(s string, out []token, buf []byte) ([]token, []byte) {
 	out = out[:0]
 	buf = words(s, buf, func(w []byte, start, end int) {
-		id, ok := m.vocab[string(w)]
-		if !ok {
-			id = -1
+		t := token{id: -1, num: -1, start: int32(start), end: int32(end), hash: fnvBytes(fnvOffset, w)}
+		if w[0] >= utf8.RuneSelf && len(w) <= 4 { // perhaps one CJK character: one decode for all
+			if r, size := utf8.DecodeRune(w); size == len(w) && isCJK(r) {
+				t.cjk = true
+				if cjkLo <= r && r <= cjkHi && m.cjkID != nil {
+					t.id = m.cjkID[r-cjkLo]
+				} else {
+					t.id = m.lookup(w)
+				}
+				out = append(out, t)
+				return
+			}
 		}
-		num := atoi(w)
-		if n, ok := m.nums[id]; ok && id >= 0 {
-			num = n
+		t.id = m.lookup(w)
+		if '0' <= w[0] && w[0] <= '9' {
+			t.num = atoi(w)
 		}
-		out = append(out, token{id: id, num: num, start: int32(start), end: int32(end)})
+		if t.id >= 0 && int(t.id) < len(m.num) && m.num[t.id] != 0 {
+			t.num = m.num[t.id]
+		}
+		out = append(out, t)
 	})
 	return out, buf
 }

@@ -11,6 +11,8 @@ type token struct {
 	id         int32
 	num        int32
 	start, end int32
+	hash       uint64 // FNV-1a of the normalised word, for the model's features
+	cjk        bool
 }
 
 // isCJK reports whether r is written without spaces between words (Han,
@@ -18,11 +20,23 @@ type token struct {
 // multi-character term is a phrase of single-character tokens and matches
 // inside running text.
 func isCJK(r rune) bool {
-	if r < 0x1100 {
+	switch {
+	case r < 0x1100:
 		return false
+	case 0x4E00 <= r && r <= 0x9FFF, 0xAC00 <= r && r <= 0xD7A3, 0x3041 <= r && r <= 0x30FF:
+		return true // the common blocks: CJK ideographs, Hangul syllables, kana (with ー)
 	}
 	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) ||
 		unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r) || r == 'ー'
+}
+
+// wordIsCJK reports whether a word from words is a CJK character.
+func wordIsCJK(w []byte) bool {
+	if len(w) == 0 || w[0] < utf8.RuneSelf {
+		return false
+	}
+	r, _ := utf8.DecodeRune(w)
+	return isCJK(r)
 }
 
 // words calls fn with each normalised word of s and its byte span. Letters
@@ -77,7 +91,8 @@ func words(s string, buf []byte, fn func(w []byte, start, end int)) []byte {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case isCJK(r):
-			fn([]byte(s[i:i+size]), i, i+size)
+			buf = append(buf[:0], s[i:i+size]...) // no allocation per character
+			fn(buf, i, i+size)
 			i += size
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			start := i

@@ -5,11 +5,13 @@ package classifycmd
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 
 	"github.com/tensionwatch/tensionwatch/internal/classify"
@@ -41,24 +43,26 @@ func Run(ctx context.Context, c *classify.Classifier, in io.Reader, out io.Write
 		if strings.TrimSpace(string(line)) == "" {
 			continue
 		}
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(line, &obj); err != nil {
+		var p probe
+		if err := json.Unmarshal(line, &p); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) && te.Field != "" {
+				return fmt.Errorf("line %d: %q must be a string", n, te.Field)
+			}
 			return fmt.Errorf("line %d: not a JSON object: %w", n, err)
 		}
-		var title, summary string
-		if raw, ok := obj["title"]; !ok || json.Unmarshal(raw, &title) != nil {
+		if p.Title == nil {
 			return fmt.Errorf("line %d: needs a string field \"title\"", n)
 		}
-		if raw, ok := obj["summary"]; ok && json.Unmarshal(raw, &summary) != nil {
-			return fmt.Errorf("line %d: \"summary\" must be a string", n)
+		summary := ""
+		if p.Summary != nil {
+			summary = *p.Summary
 		}
-		cls := c.Classify(title, summary)
+		cls := c.Classify(*p.Title, summary)
 		if explain {
-			writeExplanation(w, n, title, summary, cls)
-		} else {
-			if err := writeLine(w, obj, cls); err != nil {
-				return fmt.Errorf("line %d: %w", n, err)
-			}
+			writeExplanation(w, n, *p.Title, summary, cls)
+		} else if err := writeLine(w, line, p.hasOutputKey(), cls); err != nil {
+			return fmt.Errorf("line %d: %w", n, err)
 		}
 		if err != nil { // io.EOF after a last line without newline
 			return nil
@@ -80,36 +84,84 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 	}
 }
 
-func writeLine(w io.Writer, obj map[string]json.RawMessage, c events.Classification) error {
-	set := func(k string, v any) {
-		b, _ := json.Marshal(v)
-		obj[k] = b
+// probe reads what classifying a line needs: its title and summary, and
+// whether it already has any of the fields the classification writes.
+// Decoding into it skips every other field without building it.
+type probe struct {
+	Title   *string `json:"title"`
+	Summary *string `json:"summary"`
+	// The output fields, if the input has them already.
+	Relevant, Type, Region, Section, Also, Confidence, Magnitude, Severe, Signals, Class, Evidence json.RawMessage
+}
+
+func (p *probe) hasOutputKey() bool {
+	for _, v := range [...]json.RawMessage{p.Relevant, p.Type, p.Region, p.Section, p.Also, p.Confidence, p.Magnitude,
+		p.Severe, p.Signals, p.Class, p.Evidence} {
+		if v != nil {
+			return true
+		}
 	}
-	set("relevant", c.Relevant)
-	set("type", nullable(c.Type))
-	set("region", nullable(c.Region))
-	set("section", nullable(c.Section))
-	set("also", c.Also)
-	set("confidence", c.Confidence)
-	set("magnitude", c.Magnitude)
-	set("severe", c.Severe)
-	set("signals", c.Signals)
-	set("class", nullable(c.Class))
-	set("evidence", c.Evidence)
-	b, err := json.Marshal(obj)
+	return false
+}
+
+// output is the classification's fields, in the order they are written.
+type output struct {
+	Relevant   bool              `json:"relevant"`
+	Type       *string           `json:"type"`
+	Region     *string           `json:"region"`
+	Section    *string           `json:"section"`
+	Also       []string          `json:"also"`
+	Confidence float64           `json:"confidence"`
+	Magnitude  events.Magnitude  `json:"magnitude"`
+	Severe     bool              `json:"severe"`
+	Signals    []string          `json:"signals"`
+	Class      *string           `json:"class"`
+	Evidence   []events.Evidence `json:"evidence"`
+}
+
+// writeLine writes the input line with the classification's fields added:
+// the input's bytes stay as they were, and the fields follow them inside
+// the object. A line that has some of those fields already is re-encoded
+// with them replaced (keys sorted).
+func writeLine(w io.Writer, line []byte, replace bool, c events.Classification) error {
+	o := output{Relevant: c.Relevant, Type: nullable(c.Type), Region: nullable(c.Region), Section: nullable(c.Section),
+		Also: c.Also, Confidence: c.Confidence, Magnitude: c.Magnitude, Severe: c.Severe, Signals: c.Signals,
+		Class: nullable(c.Class), Evidence: c.Evidence}
+	fields, err := json.Marshal(o)
 	if err != nil {
 		return err
 	}
-	b = append(b, '\n')
-	_, err = w.Write(b)
+	if replace {
+		var obj, add map[string]json.RawMessage
+		if err := json.Unmarshal(line, &obj); err != nil {
+			return err
+		}
+		json.Unmarshal(fields, &add)
+		maps.Copy(obj, add)
+		b, err := json.Marshal(obj)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(append(b, '\n'))
+		return err
+	}
+	body := bytes.TrimRight(line, " \t\r\n")
+	body = body[:len(body)-1] // the closing brace
+	if len(bytes.TrimSpace(body)) > 1 {
+		body = append(body, ',')
+	}
+	if _, err := w.Write(body); err != nil {
+		return err
+	}
+	_, err = w.Write(append(fields[1:], '\n'))
 	return err
 }
 
-func nullable(s string) any {
+func nullable(s string) *string {
 	if s == "" {
 		return nil
 	}
-	return s
+	return &s
 }
 
 func writeExplanation(w io.Writer, n int, title, summary string, c events.Classification) {

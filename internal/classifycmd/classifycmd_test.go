@@ -12,7 +12,7 @@ import (
 )
 
 func classifier(t *testing.T) *classify.Classifier {
-	c, err := classify.NewClassifier(events.DefaultTaxonomy())
+	c, err := classify.NewDefault(events.DefaultTaxonomy())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +79,31 @@ func TestExplain(t *testing.T) {
 	for _, want := range []string{"RELEVANT  type=air_incursion region=taiwan_strait", "aircraft=71", `"warplanes"`, "NOT RELEVANT", "excluded:"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("explanation lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+// TestOutputKeepsTheInputBytes: the input's fields are written back as they
+// came (order, spacing, escapes), the classification's after them; a line
+// that already has a classification field gets it replaced.
+func TestOutputKeepsTheInputBytes(t *testing.T) {
+	in := `{"z": 1, "title": "North Korea fires ballistic missile", "a": "\u00e9"}` + "\n" +
+		`{"title":"Stocks rise","relevant":"stale","type":"x"}` + "\n"
+	var out bytes.Buffer
+	if err := Run(context.Background(), classifier(t), strings.NewReader(in), &out, false); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if !strings.HasPrefix(lines[0], `{"z": 1, "title": "North Korea fires ballistic missile", "a": "\u00e9","relevant":true,`) {
+		t.Errorf("line 1: %s", lines[0])
+	}
+	var b map[string]any
+	if err := json.Unmarshal([]byte(lines[1]), &b); err != nil || b["relevant"] != false || b["type"] != nil {
+		t.Errorf("line 2: %s (%v)", lines[1], err)
+	}
+	for _, bad := range []string{`{"title": 5}`, `{"summary": "no title"}`, `[1,2]`} {
+		if err := Run(context.Background(), classifier(t), strings.NewReader(bad+"\n"), &out, false); err == nil {
+			t.Errorf("%s: no error", bad)
 		}
 	}
 }

@@ -40,7 +40,7 @@ func newCollector(t *testing.T, pub Publisher) (*Collector, *seen.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	clf, err := classify.NewClassifier(events.DefaultTaxonomy())
+	clf, err := classify.NewDefault(events.DefaultTaxonomy())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tensionwatch/tensionwatch/internal/classify"
 	"github.com/tensionwatch/tensionwatch/internal/index"
 	"github.com/tensionwatch/tensionwatch/internal/web"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
@@ -46,6 +47,10 @@ type IndexResponse struct {
 	// incident classes that read above their type's level.
 	Types   []TypeLevel    `json:"types"`
 	Classes []events.Class `json:"classes"`
+	// ModelVersion is the version of the classifier's model built into
+	// this binary (the collectors that classified the events may run
+	// another with --model.file).
+	ModelVersion string `json:"model_version"`
 }
 
 // Parameters are the published index parameters.
@@ -98,6 +103,7 @@ func (s *Scorer) serveIndex(w http.ResponseWriter, r *http.Request) {
 		resp.Types = append(resp.Types, TypeLevel{ty.ID, ty.Section, ty.Level, ty.HalfLife.String(), ty.Deescalatory})
 	}
 	resp.Classes = s.tx.Classes
+	resp.ModelVersion = classify.BuiltinModelVersion()
 	writeJSON(w, http.StatusOK, resp)
 }
 

@@ -127,7 +127,7 @@ func TestIndexAPI(t *testing.T) {
 	if kp.Value <= 0 || len(kp.Top) != 1 || kp.Top[0].Title != "DPRK missile" || kp.Top[0].Link == "" {
 		t.Fatalf("korean_peninsula = %+v", kp)
 	}
-	if r.MethodologyVersion == "" || len(r.Types) != 15 || len(r.Classes) == 0 || len(r.Bands) == 0 {
+	if r.MethodologyVersion == "" || len(r.Types) != 15 || len(r.Classes) == 0 || r.ModelVersion == "" || len(r.Bands) == 0 {
 		t.Fatalf("methodology not published: %+v", r)
 	}
 	// At a time long after, the event has decayed.

@@ -90,6 +90,9 @@ type Evidence struct {
 	Match string `json:"match"` // the matched text as it appears in the field
 	Start int    `json:"start"` // byte offset in the field
 	End   int    `json:"end"`   // byte offset just past the match
+	// Weight, for the learned model's evidence ("model:relevant"), is the
+	// words' contribution to the log-odds of relevance.
+	Weight float64 `json:"weight,omitempty"`
 }
 
 // ID returns the stable event ID of an item: the first 32 hex characters of

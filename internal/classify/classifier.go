@@ -1,0 +1,161 @@
+package classify
+
+import (
+	_ "embed"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/tensionwatch/tensionwatch/pkg/events"
+)
+
+// Classifier is the one decision the collector, `collector classify` and
+// the backtest make: the taxonomy's rules, and the learned model beside
+// them. The rules are evidence and vetoes, the model adds recall:
+//
+//   - an item a rule vetoes (a title about another theatre, commentary, or
+//     triggers only inside non-military phrases such as "fire drill") is not
+//     relevant, whatever the model says;
+//   - an item the rules find relevant stays relevant unless the model gives
+//     it less than Combine.Keep;
+//   - an item the rules do not find relevant becomes relevant when the model
+//     gives it at least Combine.Add;
+//   - the type is the rules' best-scoring type when they found a trigger,
+//     else the model's; the region is the rules' when the text names a
+//     place or actor of one, else the model's.
+//
+// The evidence lists the rules' hits and, for a relevant item or one the
+// model overruled, the model's most weighted words ("model:relevant",
+// "model:not_relevant", with their weight in the log-odds).
+type Classifier struct {
+	rules   *Rules
+	model   *Model
+	combine Combine
+}
+
+// Combine holds the thresholds of the combination, on the model's
+// probability that an item is relevant.
+type Combine struct {
+	Keep float64 `json:"keep"`
+	Add  float64 `json:"add"`
+}
+
+// DefaultCombine is the combination the binaries use.
+var DefaultCombine = Combine{Keep: 0.02, Add: 0.5}
+
+// modelEvidence is how many of the model's features the evidence lists.
+const modelEvidence = 3
+
+// New returns a classifier of the rules and the model (nil for rules only).
+func New(rules *Rules, model *Model, combine Combine) *Classifier {
+	return &Classifier{rules: rules, model: model, combine: combine}
+}
+
+//go:embed model/model.bin
+var embeddedModel []byte
+
+// EmbeddedModel returns the model built into the binaries, checked against
+// the taxonomy it must serve.
+func EmbeddedModel(tx *events.Taxonomy) (*Model, error) {
+	m, err := ReadModel(embeddedModel, tx)
+	if err != nil {
+		return nil, fmt.Errorf("the built-in model: %w", err)
+	}
+	return m, nil
+}
+
+// BuiltinModelVersion returns the version of the model built into the
+// binaries ("" if its header does not read).
+func BuiltinModelVersion() string {
+	if len(embeddedModel) < len(modelMagic)+4 {
+		return ""
+	}
+	b := embeddedModel[len(modelMagic):]
+	n := binary.LittleEndian.Uint32(b)
+	if uint64(n)+4 > uint64(len(b)) {
+		return ""
+	}
+	var meta ModelMeta
+	if json.Unmarshal(b[4:4+n], &meta) != nil {
+		return ""
+	}
+	return meta.Version
+}
+
+// NewDefault returns the taxonomy's rules with the built-in model, or, if
+// the built-in model was not trained for this taxonomy (a --taxonomy.file
+// of another version), an error saying so.
+func NewDefault(tx *events.Taxonomy) (*Classifier, error) {
+	rules, err := NewRules(tx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := EmbeddedModel(tx)
+	if err != nil {
+		return nil, err
+	}
+	return New(rules, m, DefaultCombine), nil
+}
+
+// Taxonomy returns the taxonomy the classifier serves.
+func (c *Classifier) Taxonomy() *events.Taxonomy { return c.rules.tx }
+
+// Model returns the model, nil for rules only.
+func (c *Classifier) Model() *Model { return c.model }
+
+// Rules returns the rules.
+func (c *Classifier) Rules() *Rules { return c.rules }
+
+// Classify classifies one item by its title and summary (plain text).
+func (c *Classifier) Classify(title, summary string) events.Classification {
+	if c.model == nil {
+		return c.rules.Classify(title, summary)
+	}
+	s := c.rules.pool.Get().(*scratch)
+	defer c.rules.pool.Put(s)
+	cls, it := c.rules.apply(&item{s: s, texts: [2]string{title, summary}})
+	ms := c.model.scratch()
+	defer c.model.pool.Put(ms)
+	feats := ms.f.fromTokens(s.toks)
+	p := c.model.probability(ms, feats)
+	switch {
+	case it.vetoed() != "" || it.excluded > 0 && !it.anyType:
+		return cls
+	case cls.Relevant && p < c.combine.Keep:
+		c.modelEvidence(&cls, it.texts, ms, feats, "model:not_relevant")
+		return events.Classification{Also: []string{}, Evidence: cls.Evidence, Magnitude: cls.Magnitude}
+	case cls.Relevant:
+		cls.Confidence = math.Round(math.Max(cls.Confidence, math.Min(p, 0.99))*100) / 100
+	case p >= c.combine.Add:
+		if it.anyType {
+			c.rules.decide(it, &cls) // a trigger without an East Asian name the rules know
+		} else {
+			cls.Relevant, cls.Type = true, c.model.Meta.Types[c.model.typeOf(ms, feats)]
+		}
+		cls.Confidence = math.Round(math.Min(p, 0.99)*100) / 100
+	default:
+		return cls
+	}
+	// The region: the rules' when the text names one of its places or
+	// actors, else the model's.
+	if r := c.rules.region(s); r == c.rules.defRegion {
+		cls.Region = c.model.Meta.Regions[c.model.regionOf(ms, feats)]
+	} else {
+		cls.Region = c.rules.regions[r]
+	}
+	c.rules.finish(it, &cls)
+	c.modelEvidence(&cls, it.texts, ms, feats, "model:relevant")
+	return cls
+}
+
+func (c *Classifier) modelEvidence(cls *events.Classification, texts [2]string, ms *modelScratch, feats []feature, rule string) {
+	for _, f := range c.model.explain(ms, feats, modelEvidence) {
+		text := texts[0]
+		if f.Field == "summary" {
+			text = texts[1]
+		}
+		cls.Evidence = append(cls.Evidence, events.Evidence{Rule: rule, Field: f.Field, Match: text[f.Start:f.End],
+			Start: f.Start, End: f.End, Weight: math.Round(f.Weight*1000) / 1000})
+	}
+}

@@ -1,0 +1,252 @@
+package classify
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/tensionwatch/tensionwatch/pkg/events"
+)
+
+// Scores counts how a classifier did on one set of labelled examples.
+type Scores struct {
+	N, TP, FP, FN, TN      int
+	TypeRight, RegionRight int
+	TypeBoth               int // right type among the items both call relevant
+	// PerType counts, per primary type, true positives, false positives
+	// and false negatives; Support the labelled examples of each type.
+	PerType map[string]*[3]int
+	Support map[string]int
+}
+
+// Add scores one prediction against its label.
+func (s *Scores) Add(gold Example, got events.Classification) {
+	if s.PerType == nil {
+		s.PerType, s.Support = map[string]*[3]int{}, map[string]int{}
+	}
+	pt := func(ty string) *[3]int {
+		if s.PerType[ty] == nil {
+			s.PerType[ty] = &[3]int{}
+		}
+		return s.PerType[ty]
+	}
+	s.N++
+	switch {
+	case got.Relevant && gold.Relevant:
+		s.TP++
+	case got.Relevant:
+		s.FP++
+	case gold.Relevant:
+		s.FN++
+	default:
+		s.TN++
+	}
+	if !gold.Relevant {
+		if got.Relevant {
+			pt(got.Type)[1]++
+		}
+		return
+	}
+	s.Support[gold.Type]++
+	if got.Relevant && got.Type == gold.Type {
+		s.TypeRight++
+		pt(gold.Type)[0]++
+	} else {
+		pt(gold.Type)[2]++
+		if got.Relevant {
+			pt(got.Type)[1]++
+		}
+	}
+	if got.Relevant && got.Region == gold.Region {
+		s.RegionRight++
+	}
+	if got.Relevant && got.Type == gold.Type {
+		s.TypeBoth++
+	}
+}
+
+func div(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// Precision, Recall and F1 are of relevance.
+func (s Scores) Precision() float64 { return div(s.TP, s.TP+s.FP) }
+func (s Scores) Recall() float64    { return div(s.TP, s.TP+s.FN) }
+func (s Scores) F1() float64 {
+	p, r := s.Precision(), s.Recall()
+	if p+r == 0 {
+		return 0
+	}
+	return 2 * p * r / (p + r)
+}
+
+// TypeAccuracy and RegionAccuracy are over the items both the labels and
+// the classifier call relevant: relevance has its own figures.
+func (s Scores) TypeAccuracy() float64   { return div(s.TypeBoth, s.TP) }
+func (s Scores) RegionAccuracy() float64 { return div(s.RegionRight, s.TP) }
+
+// MacroF1 averages the F1 of the primary type over the types with at least
+// minSupport labelled examples, and returns how many types that is.
+func (s Scores) MacroF1(minSupport int) (float64, int) {
+	var sum float64
+	n := 0
+	for ty, c := range s.PerType {
+		if s.Support[ty] < minSupport {
+			continue
+		}
+		p, r := div(c[0], c[0]+c[1]), div(c[0], c[0]+c[2])
+		if p+r > 0 {
+			sum += 2 * p * r / (p + r)
+		}
+		n++
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return sum / float64(n), n
+}
+
+// The systems a cross-validation compares.
+const (
+	SystemRules    = "rules"
+	SystemModel    = "model"
+	SystemCombined = "combined"
+)
+
+// CVResult holds cross-validated scores by language and system.
+type CVResult struct {
+	K      int
+	Groups int
+	Scores map[string]map[string]*Scores // language → system → scores
+}
+
+// CrossValidate runs grouped k-fold cross-validation: for each fold, a
+// model is trained on the other folds' examples and the fold is classified
+// by the rules alone, the model alone (relevant at probability 0.5, its own
+// type and region) and the two combined. Near-duplicate examples share a
+// group (see Groups) and groups never straddle folds, so no figure comes
+// from an item the model was trained on or from a copy of one.
+func CrossValidate(tx *events.Taxonomy, rules *Rules, examples []Example, k int, cfg TrainConfig, comb Combine) (*CVResult, error) {
+	groups := Groups(examples)
+	folds := Folds(examples, groups, k)
+	res := &CVResult{K: k, Scores: map[string]map[string]*Scores{}}
+	distinct := map[int]bool{}
+	for _, g := range groups {
+		distinct[g] = true
+	}
+	res.Groups = len(distinct)
+	score := func(lang, system string) *Scores {
+		if res.Scores[lang] == nil {
+			res.Scores[lang] = map[string]*Scores{}
+		}
+		if res.Scores[lang][system] == nil {
+			res.Scores[lang][system] = &Scores{}
+		}
+		return res.Scores[lang][system]
+	}
+	// Folds train in parallel; each classifies its own examples, and the
+	// counts are added up afterwards in fold order.
+	type outcome struct {
+		e                     Example
+		rules, model, combine events.Classification
+	}
+	outcomes := make([][]outcome, k)
+	errs := make([]error, k)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for f := range k {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			var train []Example
+			for i, e := range examples {
+				if folds[i] != f {
+					train = append(train, e)
+				}
+			}
+			m, err := Train(tx, train, cfg)
+			if err != nil {
+				errs[f] = err
+				return
+			}
+			combined := New(rules, m, comb)
+			for i, e := range examples {
+				if folds[i] == f {
+					outcomes[f] = append(outcomes[f], outcome{e, rules.Classify(e.Title, e.Summary),
+						m.Classification(e.Title, e.Summary), combined.Classify(e.Title, e.Summary)})
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, os := range outcomes {
+		for _, o := range os {
+			score(o.e.Lang, SystemRules).Add(o.e, o.rules)
+			score(o.e.Lang, SystemModel).Add(o.e, o.model)
+			score(o.e.Lang, SystemCombined).Add(o.e, o.combine)
+		}
+	}
+	return res, nil
+}
+
+// Classification is the model's decision alone: relevant at probability
+// 0.5, with its own type and region.
+func (m *Model) Classification(title, summary string) events.Classification {
+	p, ti, ri := m.relevance(title, summary)
+	if p < 0.5 {
+		return events.Classification{}
+	}
+	return events.Classification{Relevant: true, Type: m.Meta.Types[ti], Region: m.Meta.Regions[ri], Confidence: p}
+}
+
+// MinTypeSupport is the least number of labelled examples of a type for its
+// F1 to count in the macro-F1 of a language.
+const MinTypeSupport = 10
+
+// WriteTable writes the result as a Markdown table, a row per language and
+// system.
+func (r *CVResult) WriteTable(w io.Writer) {
+	fmt.Fprintf(w, "| language | system | items | relevant | relevance P | R | F1 | type macro-F1 (types ≥ %d) | type accuracy | region accuracy |\n", MinTypeSupport)
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
+	langs := make([]string, 0, len(r.Scores))
+	for l := range r.Scores {
+		langs = append(langs, l)
+	}
+	slices.Sort(langs)
+	for _, l := range langs {
+		for _, sys := range []string{SystemRules, SystemModel, SystemCombined} {
+			s := r.Scores[l][sys]
+			if s == nil {
+				continue
+			}
+			mf, n := s.MacroF1(MinTypeSupport)
+			name := sys
+			if sys == SystemCombined {
+				name = "**combined**"
+			}
+			fmt.Fprintf(w, "| %s | %s | %d | %d | %.3f | %.3f | %.3f | %.3f (%d) | %.3f | %.3f |\n", l, name, s.N, s.TP+s.FN,
+				s.Precision(), s.Recall(), s.F1(), mf, n, s.TypeAccuracy(), s.RegionAccuracy())
+		}
+	}
+}
+
+// String summarises the result in one line per language (combined).
+func (r *CVResult) String() string {
+	var b strings.Builder
+	for l, m := range r.Scores {
+		s := m[SystemCombined]
+		mf, _ := s.MacroF1(MinTypeSupport)
+		fmt.Fprintf(&b, "%s: F1 %.3f, type macro-F1 %.3f, region %.3f; ", l, s.F1(), mf, s.RegionAccuracy())
+	}
+	return b.String()
+}

@@ -1,0 +1,181 @@
+package classify
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/tensionwatch/tensionwatch/internal/testtool"
+	"github.com/tensionwatch/tensionwatch/pkg/events"
+)
+
+// goldenExamples are the golden cases as labelled examples: small, and in
+// the repository, for tests of the training machinery.
+func goldenExamples(t testing.TB) []Example {
+	var out []Example
+	for _, g := range readJSONL[golden](t, "testdata/golden.jsonl") {
+		out = append(out, Example{Title: g.Title, Summary: g.Summary, Lang: "en", Relevant: g.Relevant, Type: g.Type, Region: g.Region, Set: "golden"})
+	}
+	return out
+}
+
+func TestTrainIsDeterministicAndRoundTrips(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	cfg := DefaultTrainConfig
+	cfg.Buckets, cfg.Epochs, cfg.HeadEpochs = 1<<12, 5, 5
+	ex := goldenExamples(t)
+	write := func(m *Model) []byte {
+		var b bytes.Buffer
+		if _, err := m.WriteTo(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	a, err := Train(tx, ex, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Train(tx, ex, cfg)
+	if !bytes.Equal(write(a), write(b)) {
+		t.Fatal("two trainings with one seed differ")
+	}
+	cfg.Seed++
+	c, _ := Train(tx, ex, cfg)
+	if bytes.Equal(write(a), write(c)) {
+		t.Fatal("another seed gave the same model")
+	}
+	back, err := ReadModel(write(a), tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ex {
+		if a.Predict(e.Title, e.Summary).Relevant != back.Predict(e.Title, e.Summary).Relevant {
+			t.Fatalf("%q: the model read back predicts otherwise", e.Title)
+		}
+	}
+}
+
+func TestReadModelRefusesWhatItCannotServe(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"empty", nil, "not a model file"},
+		{"other magic", []byte("GGUF\x00\x00\x00\x00"), "not a model file"},
+		{"truncated header", append([]byte(modelMagic), 0xff, 0xff, 0, 0, '{'), "truncated in its header"},
+		{"truncated weights", embeddedModel[:len(embeddedModel)-10], "bytes of weights"},
+	} {
+		if _, err := ReadModel(tc.b, tx); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	other := *tx
+	other.Version = "1999.01-1"
+	if _, err := ReadModel(embeddedModel, &other); err == nil || !strings.Contains(err.Error(), "retrain it (collector train)") {
+		t.Errorf("a model of another taxonomy version: %v", err)
+	}
+}
+
+// TestBuiltInModel: the model in the binaries serves this taxonomy and is
+// at most 20 MB.
+func TestBuiltInModel(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	m, err := EmbeddedModel(tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(embeddedModel) > 20<<20 {
+		t.Errorf("the model file has %d bytes, more than 20 MB", len(embeddedModel))
+	}
+	if m.Meta.TaxonomyVersion != tx.Version || !strings.HasPrefix(m.Meta.Version, tx.Version) {
+		t.Errorf("model %s for taxonomy %s, the taxonomy is %s", m.Meta.Version, m.Meta.TaxonomyVersion, tx.Version)
+	}
+	if v := BuiltinModelVersion(); v != m.Meta.Version {
+		t.Errorf("BuiltinModelVersion %q, the model says %q", v, m.Meta.Version)
+	}
+}
+
+// TestModelAddsRecallRulesVeto: the model finds what the rules' words miss,
+// explains it with its weighted words, and cannot overrule a veto.
+func TestModelAddsRecallRulesVeto(t *testing.T) {
+	tx := events.DefaultTaxonomy()
+	c, err := NewDefault(tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := newClassifier(t)
+	title := "北, 동해상으로 발사체 발사" // "The North launches a projectile into the East Sea": no name or trigger the rules know
+	if rules.Classify(title, "").Relevant {
+		t.Fatal("the rules alone find it: choose another example")
+	}
+	got := c.Classify(title, "")
+	if !got.Relevant || got.Type != "weapons_test" {
+		t.Fatalf("combined: %+v", got)
+	}
+	n := 0
+	for _, e := range got.Evidence {
+		if e.Rule == "model:relevant" {
+			n++
+			if e.Weight <= 0 || title[e.Start:e.End] != e.Match {
+				t.Errorf("model evidence %+v", e)
+			}
+		}
+	}
+	if n != modelEvidence {
+		t.Errorf("%d model evidence entries, want %d: %+v", n, modelEvidence, got.Evidence)
+	}
+	// A title about another theatre is vetoed whatever the model says.
+	for _, v := range []string{"Russia fires ballistic missiles at Kyiv, Ukraine says", "Israel strikes Hezbollah targets in Lebanon"} {
+		if cls := c.Classify(v, ""); cls.Relevant {
+			t.Errorf("%q: relevant despite the other-theatre veto: %+v", v, cls)
+		}
+	}
+}
+
+// TestCrossValidatedFigures runs the cross-validation of README's
+// classifier table (grouped 5-fold, the shipped training parameters) and
+// fails when a combined figure falls more than 0.02 under what was
+// published. It needs ../shared/data.
+func TestCrossValidatedFigures(t *testing.T) {
+	data := testtool.SharedData(t)
+	tx := events.DefaultTaxonomy()
+	rules := newClassifier(t)
+	sets, err := ReadSets("../../testdata/classifier-sets.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := LoadExamples(sets, data, "../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := CrossValidate(tx, rules, ex, 5, DefaultTrainConfig, DefaultCombine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	res.WriteTable(&b)
+	t.Log("\n" + b.String())
+	for lang, f := range publishedCV {
+		s := res.Scores[lang][SystemCombined]
+		mf, _ := s.MacroF1(MinTypeSupport)
+		for _, c := range []struct {
+			name      string
+			got, want float64
+		}{{"relevance F1", s.F1(), f[0]}, {"type macro-F1", mf, f[1]}, {"region accuracy", s.RegionAccuracy(), f[2]}} {
+			if c.got < c.want-0.02 {
+				t.Errorf("%s %s: %.3f, published %.3f", lang, c.name, c.got, c.want)
+			}
+		}
+	}
+}
+
+// publishedCV holds the combined figures the README publishes, per
+// language: relevance F1, type macro-F1, region accuracy.
+var publishedCV = map[string][3]float64{
+	"en": {0.839, 0.642, 0.925},
+	"zh": {0.816, 0.628, 0.928},
+	"ja": {0.955, 0.863, 0.701},
+	"ko": {0.418, 0.367, 0.789},
+}

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"unicode"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // LabelledSet names one labelled set: items and their labels, two JSON-lines

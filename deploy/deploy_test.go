@@ -10,19 +10,23 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tensionwatch/tensionwatch/internal/classify"
 	"github.com/tensionwatch/tensionwatch/internal/collector"
 	"github.com/tensionwatch/tensionwatch/internal/feedlist"
 	"github.com/tensionwatch/tensionwatch/internal/fetcher"
+	"github.com/tensionwatch/tensionwatch/internal/index"
 	"github.com/tensionwatch/tensionwatch/internal/poller"
+	"github.com/tensionwatch/tensionwatch/internal/scorer"
 	"github.com/tensionwatch/tensionwatch/internal/seen"
 	"github.com/tensionwatch/tensionwatch/internal/testtool"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
@@ -159,8 +163,8 @@ func TestCollectorMetricsPassPromtool(t *testing.T) {
 	rec := httptest.NewRecorder()
 	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body := rec.Body.String()
-	if !strings.Contains(body, `tensionwatch_collector_polls_total{feed="desk",result="ok"} 1`) {
-		t.Fatalf("no successful poll recorded:\n%s", body)
+	if v, ok := testtool.ParseMetrics(t, strings.NewReader(body)).Value("tensionwatch_collector_polls_total", "feed", "desk", "result", "ok"); !ok || v != 1 {
+		t.Fatalf("successful polls = %v (present %v), want 1:\n%s", v, ok, body)
 	}
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = strings.NewReader(body)
@@ -172,3 +176,73 @@ func TestCollectorMetricsPassPromtool(t *testing.T) {
 type discard struct{}
 
 func (discard) Publish(context.Context, []events.Event) error { return nil }
+
+// TestRuleThresholdsAreTheTaxonomys checks that every threshold of the
+// alert rules is the one the scorer's /api/v1/alerts and the taxonomy use:
+// the band alerts at the taxonomy's band edges, the others at the scorer's
+// constants. Change one and this fails until the other follows.
+func TestRuleThresholdsAreTheTaxonomys(t *testing.T) {
+	b, err := os.ReadFile("prometheus/rules/tensionwatch.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rf struct {
+		Groups []struct {
+			Rules []struct{ Alert, Expr string }
+		}
+	}
+	if err := yaml.Unmarshal(b, &rf); err != nil {
+		t.Fatal(err)
+	}
+	exprs := map[string]string{}
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			if r.Alert != "" {
+				exprs[r.Alert] = strings.Join(strings.Fields(r.Expr), " ")
+			}
+		}
+	}
+	bands := events.DefaultTaxonomy().Index.Bands
+	if len(bands) != 4 {
+		t.Fatalf("the rules have three band alerts above calm; the taxonomy has %d bands", len(bands))
+	}
+	num := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	want := map[string]string{}
+	for i, b := range bands[1:] {
+		name := "Tension" + strings.ToUpper(b.Name[:1]) + b.Name[1:]
+		e := "region:tensionwatch_region_index:max >= " + num(b.Min)
+		if i+2 < len(bands) {
+			e += " < " + num(bands[i+2].Min)
+		}
+		want[name] = e
+	}
+	top := bands[len(bands)-1]
+	want["TensionGaugeSevere"] = ":tensionwatch_index:max >= " + num(top.Min)
+	want["TensionRapidRise"] = "(:tensionwatch_index:max - (:tensionwatch_index:max offset " +
+		model.Duration(scorer.RapidRiseWindow).String() + ")) >= " + num(scorer.RapidRisePoints)
+	want["TensionRegionAnomaly"] = "region:tensionwatch_index_zscore:max >= " + num(scorer.AnomalyZ)
+	want["TensionSevereEvent"] = "max by (region, type) (increase(tensionwatch_severe_events_total[" +
+		model.Duration(scorer.SevereEventWindow).String() + "])) > 0"
+	want["TensionwatchConsumerLag"] = "max(tensionwatch_scorer_consumer_lag_seconds) > " + num(scorer.ConsumerLagLimit.Seconds())
+	for name, w := range want {
+		if got, ok := exprs[name]; !ok {
+			t.Errorf("no alert %s", name)
+		} else if got != w {
+			t.Errorf("%s: expr %q, want %q", name, got, w)
+		}
+	}
+}
+
+// TestComposeKeepsTheWindow checks that the compose stack's topic keeps
+// what a restarted scorer replays: the window plus two days.
+func TestComposeKeepsTheWindow(t *testing.T) {
+	b, err := os.ReadFile("docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := index.Retention(events.DefaultTaxonomy()).Milliseconds()
+	n := strings.Count(string(b), "retention.ms="+strconv.FormatInt(want, 10))
+	if n != 2 || strings.Count(string(b), "retention.ms=") != 2 {
+		t.Errorf("the compose file must create and alter the topic with retention.ms=%d (the window plus two days); found it %d times", want, n)
+	}
+}

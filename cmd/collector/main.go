@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,14 +16,9 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/tensionwatch/tensionwatch/internal/app"
 	"github.com/tensionwatch/tensionwatch/internal/classifycmd"
 	"github.com/tensionwatch/tensionwatch/internal/feedlist"
-	"github.com/tensionwatch/tensionwatch/internal/poller"
 )
 
 const usage = `Usage: collector <command> [flags]
@@ -55,77 +49,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func runCollector(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("collector run", flag.ContinueOnError)
-	app.Usage(fs, stderr, "collector run --feeds.file FILE [flags]",
-		"Polls every feed of FILE on its interval (conditional GET, per-host limits, backoff),\n"+
-			"classifies each new item and produces the relevant ones to the events topic.\n"+
-			"An item is remembered as delivered (in --data.dir) only after Kafka acknowledged it.")
-	var (
-		feedsFile = fs.String("feeds.file", "", "feeds file (YAML), required")
-		dataDir   = fs.String("data.dir", "./data", "directory for the collector's state (delivered item IDs)")
-		listen    = fs.String("web.listen-address", ":9101", "address for /metrics, /healthz and /readyz")
-		shard     = fs.String("feeds.shard", "", "poll only shard i of n of the feeds, as i/n (e.g. 2/3); a feed's shard is a hash of its id")
-		lc        app.LogConfig
-		kc        app.KafkaConfig
-		tc        app.TaxonomyConfig
-		fc        app.FetchConfig
-		wc        app.WebConfig
-	)
-	wc.RegisterFlags(fs)
-	lc.RegisterFlags(fs)
-	kc.RegisterFlags(fs, "localhost:9092", "comma-separated Kafka bootstrap brokers")
-	tc.RegisterFlags(fs)
-	fc.RegisterFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	log, err := lc.Logger(stderr)
-	if err != nil {
-		return err
-	}
-	if *feedsFile == "" {
-		return errors.New("--feeds.file is required")
-	}
-	feeds, err := feedlist.Load(*feedsFile)
-	if err != nil {
-		return err
-	}
-	si, sn, err := feedlist.ParseShard(*shard)
-	if err != nil {
-		return err
-	}
-	feeds = &feedlist.List{AllowPrivateAddresses: feeds.AllowPrivateAddresses, Feeds: feeds.Shard(si, sn)}
-	_, clf, err := tc.Load()
-	if err != nil {
-		return err
-	}
-	bc, err := kc.Bus(kc.BrokerList())
-	if err != nil {
-		return err
-	}
-	if err := wc.Load(); err != nil {
-		return err
-	}
-	ln, err := app.Listen(*listen)
-	if err != nil {
-		return err
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewBuildInfoCollector())
-	mux := app.HealthMux(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}), func() bool { return true })
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	srvErr := make(chan error, 1)
-	go func() { srvErr <- app.Serve(ctx, ln, mux, log, &wc) }()
-	err = app.RunCollector(ctx, app.CollectorOptions{
-		Feeds: feeds, Classifier: clf, Bus: bc, DataDir: *dataDir,
-		Fetch: fc.Fetcher(), Poll: poller.Config{}, Registry: reg, Log: log,
-	})
-	cancel()
-	err = errors.Join(err, <-srvErr)
-	log.Info("collector stopped")
-	return err
+	return app.CollectorCommand(ctx, args, stderr)
 }
 
 func runClassify(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -138,7 +62,7 @@ func runClassify(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	var tc app.TaxonomyConfig
 	tc.RegisterFlags(fs)
 	fs.StringVar(&tc.File, "rules", "", "the same as --taxonomy.file: a rules (taxonomy) file to try")
-	if err := fs.Parse(args); err != nil {
+	if err := app.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	_, clf, err := tc.Load()
@@ -151,17 +75,22 @@ func runClassify(ctx context.Context, args []string, stdin io.Reader, stdout, st
 func runCheck(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("collector check", flag.ContinueOnError)
 	app.Usage(fs, stderr, "collector check [--feeds.file FILE] [--taxonomy.file FILE]",
-		"Validates the files strictly and reports every problem with its line, then exits.")
+		"Validates the files strictly and reports every problem with its line, then exits.\n"+
+			"Warns (on stderr, without failing) about feeds on loopback, private or link-local\n"+
+			"addresses, which the collector refuses unless the file says allow_private_addresses: true.")
 	feedsFile := fs.String("feeds.file", "", "feeds file to check")
 	var tc app.TaxonomyConfig
 	tc.RegisterFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := app.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if *feedsFile != "" {
 		l, err := feedlist.Load(*feedsFile)
 		if err != nil {
 			return err
+		}
+		for _, w := range l.PrivateAddressWarnings(*feedsFile) {
+			fmt.Fprintf(stderr, "warning: %s\n", w)
 		}
 		fmt.Fprintf(stdout, "%s: %d feeds OK\n", *feedsFile, len(l.Feeds))
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,11 +37,11 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	version := fs.String("version", "", "the model's version (default: the taxonomy's version and the date)")
 	var tc app.TaxonomyConfig
 	fs.StringVar(&tc.File, "taxonomy.file", "", "taxonomy and rules file (YAML); empty uses the one built in")
-	if err := fs.Parse(args); err != nil {
+	if err := app.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if *out == "" && *cv == 0 {
-		return errors.New("give --out, --cv or both")
+		return app.Usagef("give --out, --cv or both")
 	}
 	cfg.Buckets = uint32(*buckets)
 	tc.Model = "none"

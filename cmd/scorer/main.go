@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/tensionwatch/tensionwatch/internal/app"
+	"github.com/tensionwatch/tensionwatch/internal/index"
+	"github.com/tensionwatch/tensionwatch/internal/version"
 )
 
 const usage = `Usage: scorer <command> [flags]
@@ -56,7 +58,7 @@ func runScorer(ctx context.Context, args []string, stderr io.Writer) error {
 	lc.RegisterFlags(fs)
 	kc.RegisterFlags(fs, "localhost:9092", "comma-separated Kafka bootstrap brokers")
 	tc.RegisterFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := app.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	log, err := lc.Logger(stderr)
@@ -71,6 +73,7 @@ func runScorer(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	bc.Retention = index.Retention(tx)
 	if err := wc.Load(); err != nil {
 		return err
 	}
@@ -78,5 +81,8 @@ func runScorer(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	base := app.BaseURL(ln, &wc)
+	log.Info("scorer starting", "watch_page", base+"/", "version", version.String(), "methodology_version", tx.Version,
+		"gauge", base+"/api/v1/index", "metrics", base+"/metrics", "brokers", bc.Brokers, "topic", bc.Topic)
 	return app.RunScorerService(ctx, app.ScorerServiceOptions{Bus: bc, Taxonomy: tx, Listener: ln, Log: log, Web: &wc})
 }

@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -20,7 +19,9 @@ import (
 	"github.com/tensionwatch/tensionwatch/deploy"
 	"github.com/tensionwatch/tensionwatch/internal/app"
 	"github.com/tensionwatch/tensionwatch/internal/bus"
+	"github.com/tensionwatch/tensionwatch/internal/collector"
 	"github.com/tensionwatch/tensionwatch/internal/feedlist"
+	"github.com/tensionwatch/tensionwatch/internal/index"
 	"github.com/tensionwatch/tensionwatch/internal/scorer"
 	"github.com/tensionwatch/tensionwatch/internal/version"
 )
@@ -64,6 +65,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, started func(addr
 		}
 		return 2
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "tensionwatch: unexpected argument %q (tensionwatch takes flags only; see \"tensionwatch --help\")\n", fs.Arg(0))
+		return 2
+	}
 	if err := runE(ctx, *feedsFile, *listen, *dataDir, *kafkaListen, lc, kc, tc, fc, &wc, stderr, started); err != nil {
 		fmt.Fprintf(stderr, "tensionwatch: %v\n", err)
 		return 1
@@ -100,30 +105,41 @@ func runE(ctx context.Context, feedsFile, listen, dataDir string, kafkaPort int,
 		return err
 	}
 	defer ln.Close()
+	base := app.BaseURL(ln, wc)
+	log.Info("tensionwatch starting", "watch_page", base+"/", "version", version.String(), "methodology_version", tx.Version,
+		"feeds_file", feedsFile, "feeds", len(feeds.Feeds), "gauge", base+"/api/v1/index", "events", base+"/api/v1/events", "metrics", base+"/metrics")
 
 	brokers := kc.BrokerList()
+	locked := false
 	if len(brokers) == 0 {
+		// Lock the data directory before the broker opens its log in it;
+		// the in-process collector then uses the lock taken here.
+		unlock, err := collector.LockDataDir(dataDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		locked = true
 		emb, err := bus.StartEmbedded(bus.EmbeddedConfig{
 			DataDir: filepath.Join(dataDir, "kafka"), Port: kafkaPort,
-			Topic: kc.Topic, Partitions: kc.Partitions,
+			Topic: kc.Topic, Partitions: kc.Partitions, Retention: index.Retention(tx),
 		})
 		if err != nil {
 			return err
 		}
 		defer emb.Close()
 		brokers = emb.Addrs()
-		log.Info("embedded Kafka broker started (for a real cluster use --kafka.brokers)", "brokers", brokers, "data_dir", filepath.Join(dataDir, "kafka"))
+		log.Info("embedded Kafka broker started (for a real cluster use --kafka.brokers)", "brokers", brokers,
+			"data_dir", filepath.Join(dataDir, "kafka"), "retention", index.Retention(tx).String())
 	}
 	bc, err := kc.Bus(brokers)
 	if err != nil {
 		return err
 	}
-	url := "http://" + displayAddr(ln.Addr().String())
-	log.Info("tensionwatch starting", "version", version.String(), "methodology_version", tx.Version,
-		"feeds_file", feedsFile, "feeds", len(feeds.Feeds), "gauge", url+"/api/v1/index", "events", url+"/api/v1/events", "metrics", url+"/metrics")
+	bc.Retention = index.Retention(tx)
 	err = app.RunScorerService(ctx, app.ScorerServiceOptions{
 		Bus: bc, Taxonomy: tx, Listener: ln, Log: log, Web: wc,
-		Feeds: feeds, Classifier: clf, DataDir: dataDir, Fetch: fc.Fetcher(),
+		Feeds: feeds, Classifier: clf, DataDir: dataDir, DataDirLocked: locked, Fetch: fc.Fetcher(), Poll: fc.Poller(),
 		Started: func(*scorer.Scorer) {
 			if started != nil {
 				started(ln.Addr().String())
@@ -132,13 +148,4 @@ func runE(ctx context.Context, feedsFile, listen, dataDir string, kafkaPort int,
 	})
 	log.Info("tensionwatch stopped")
 	return err
-}
-
-// displayAddr turns ":8080" or "[::]:8080" into "localhost:8080".
-func displayAddr(a string) string {
-	host, port, err := net.SplitHostPort(a)
-	if err != nil || host == "" || host == "::" || host == "0.0.0.0" {
-		return "localhost:" + port
-	}
-	return a
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -50,7 +51,7 @@ func TestRunsTheWholePipelineInOneProcess(t *testing.T) {
 	var logs syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"--feeds.file", feeds, "--data.dir", filepath.Join(dir, "data"), "--web.listen-address", "127.0.0.1:0", "--log.format", "json"},
+		done <- run(ctx, []string{"--feeds.file", feeds, "--data.dir", filepath.Join(dir, "data"), "--web.listen-address", "127.0.0.1:0", "--log.format", "json", "--fetch.start-spread", "0"},
 			&logs, func(a string) { addrc <- a })
 	}()
 	var base string
@@ -93,6 +94,11 @@ func TestRunsTheWholePipelineInOneProcess(t *testing.T) {
 			t.Errorf("logs lack %s", want)
 		}
 	}
+	// The first line says where to look.
+	first, _, _ := strings.Cut(out, "\n")
+	if !strings.Contains(first, `"watch_page":"`+base+`/"`) {
+		t.Errorf("the first log line does not name the watch page: %s", first)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "data", "kafka")); err != nil {
 		t.Errorf("the embedded broker kept nothing under --data.dir: %v", err)
 	}
@@ -112,5 +118,63 @@ func TestHelpAndBadConfig(t *testing.T) {
 	out = syncBuffer{}
 	if code := run(context.Background(), []string{"--log.level", "loud"}, &out, nil); code != 1 || !strings.Contains(out.String(), "--log.level") {
 		t.Fatalf("bad log level: code %d, output:\n%s", code, out.String())
+	}
+}
+
+// TestUsageErrors: stray arguments are usage errors (exit 2), like bad
+// flags.
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"serve"}, {"--web.listen-address", ":0", "extra"}, {"--no-such-flag"}} {
+		var out syncBuffer
+		if code := run(context.Background(), args, &out, nil); code != 2 {
+			t.Errorf("%q: exit %d, want 2; output:\n%s", args, code, out.String())
+		}
+	}
+	var out syncBuffer
+	run(context.Background(), []string{"serve"}, &out, nil)
+	if !strings.Contains(out.String(), `unexpected argument "serve"`) {
+		t.Errorf("no clear message for a stray argument: %s", out.String())
+	}
+}
+
+// TestSecondInstanceOnADataDirFails starts tensionwatch twice on one data
+// directory: the second fails at once, naming the first, before it opens
+// the embedded broker's log.
+func TestSecondInstanceOnADataDirFails(t *testing.T) {
+	dir := t.TempDir()
+	feeds := filepath.Join(dir, "feeds.yaml")
+	os.WriteFile(feeds, []byte("allow_private_addresses: true\nfeeds:\n  - {id: desk, url: \"http://127.0.0.1:1/\", source: Desk, kind: news}\n"), 0o600)
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	done := make(chan int, 1)
+	var logs syncBuffer
+	go func() {
+		done <- run(ctx, []string{"--feeds.file", feeds, "--data.dir", filepath.Join(dir, "data"), "--web.listen-address", "127.0.0.1:0"}, &logs, func(a string) { addrc <- a })
+	}()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-addrc:
+	case code := <-done:
+		t.Fatalf("the first instance exited with %d: %s", code, logs.String())
+	}
+	var out syncBuffer
+	code := run(context.Background(), []string{"--feeds.file", feeds, "--data.dir", filepath.Join(dir, "data"), "--web.listen-address", "127.0.0.1:0"}, &out, nil)
+	if code != 1 || !strings.Contains(out.String(), "in use by another") || !strings.Contains(out.String(), fmt.Sprintf("pid %d", os.Getpid())) {
+		t.Fatalf("second instance: exit %d, output:\n%s", code, out.String())
+	}
+}
+
+// TestListenerThatCannotStart: a port in use fails the start with the
+// address in the message, before anything else starts.
+func TestListenerThatCannotStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var out syncBuffer
+	code := run(context.Background(), []string{"--data.dir", t.TempDir(), "--web.listen-address", ln.Addr().String()}, &out, nil)
+	if code != 1 || !strings.Contains(out.String(), "--web.listen-address "+ln.Addr().String()) {
+		t.Fatalf("exit %d, output:\n%s", code, out.String())
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -88,7 +89,7 @@ func TestWatchPageInABrowser(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		run(ctx, []string{"--feeds.file", feeds, "--data.dir", filepath.Join(dir, "data"), "--web.listen-address", "127.0.0.1:0"}, &logs, func(a string) { addrc <- a })
+		run(ctx, []string{"--feeds.file", feeds, "--data.dir", filepath.Join(dir, "data"), "--web.listen-address", "127.0.0.1:0", "--fetch.start-spread", "0"}, &logs, func(a string) { addrc <- a })
 	}()
 	t.Cleanup(func() { cancel(); <-done }) // stop before the data dir is removed
 
@@ -116,9 +117,21 @@ func TestWatchPageInABrowser(t *testing.T) {
 	resp.Body.Close()
 
 	dom := browse(t, bin, base+"/", "--dump-dom")
-	want := fmt.Sprintf(`id="gauge-value" data-value="%v">%.1f<`, idx.Gauge.Value, idx.Gauge.Value)
-	if !strings.Contains(dom, want) {
-		t.Errorf("the page's gauge does not show the API's %.2f (looked for %s)", idx.Gauge.Value, want)
+	// The scorer serves a snapshot refreshed every few seconds: the page
+	// shows the one served before or after it loaded.
+	before := idx.Gauge.Value
+	resp, _ = http.Get(base + "/api/v1/index")
+	json.NewDecoder(resp.Body).Decode(&idx)
+	resp.Body.Close()
+	shows := func(v float64) bool {
+		return regexp.MustCompile(fmt.Sprintf(`id="gauge-value" data-value="%v"[^>]*>%.1f<`, regexp.QuoteMeta(fmt.Sprint(v)), v)).MatchString(dom)
+	}
+	if !shows(before) && !shows(idx.Gauge.Value) {
+		i := strings.Index(dom, `id="gauge-value"`)
+		t.Errorf("the page's gauge shows neither the API's %.2f nor its %.2f: %s", before, idx.Gauge.Value, dom[i:min(len(dom), i+80)])
+	}
+	if strings.Contains(dom, "NO DATA") {
+		t.Error("the page reads NO DATA although the feed was fetched")
 	}
 	for _, title := range []string{
 		"China's PLA holds live-fire drills around Taiwan with 71 warplanes",
@@ -157,5 +170,66 @@ func TestWatchPageInABrowser(t *testing.T) {
 			t.Fatalf("screenshot: %v (%d bytes)", err, len(b))
 		}
 		os.WriteFile("../../docs/watch-page.png", b, 0o644)
+	}
+}
+
+// TestWatchPageSaysNoDataWhenBlind runs tensionwatch on a feed that always
+// fails: the page must say NO DATA in grey, never a green CALM, and the
+// API must mark every band no_data.
+func TestWatchPageSaysNoDataWhenBlind(t *testing.T) {
+	bin := chromium(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusBadGateway)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	feeds := filepath.Join(dir, "feeds.yaml")
+	os.WriteFile(feeds, []byte(fmt.Sprintf("allow_private_addresses: true\nfeeds:\n  - {id: desk, url: %q, source: Desk, kind: news, credibility: 0.9, interval: 1m}\n", srv.URL)), 0o600)
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	var logs syncBuffer
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run(ctx, []string{"--feeds.file", feeds, "--data.dir", filepath.Join(dir, "data"), "--web.listen-address", "127.0.0.1:0", "--fetch.start-spread", "0"}, &logs, func(a string) { addrc <- a })
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	base := "http://" + <-addrc
+
+	// Wait for the collector's heartbeat (0 of 1 feeds healthy) to reach
+	// the scorer.
+	var idx struct {
+		Gauge   struct{ Band string }            `json:"gauge"`
+		Regions map[string]struct{ Band string } `json:"regions"`
+		Watch   struct {
+			Blind      bool
+			Reason     string
+			Collectors int
+			Feeds      int
+		} `json:"watch"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for idx.Watch.Collectors == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no collector heartbeat reached the scorer; logs:\n%s", logs.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+		if resp, err := http.Get(base + "/api/v1/index"); err == nil {
+			json.NewDecoder(resp.Body).Decode(&idx)
+			resp.Body.Close()
+		}
+	}
+	if !idx.Watch.Blind || idx.Watch.Feeds != 1 || idx.Gauge.Band != "no_data" || idx.Regions["taiwan_strait"].Band != "no_data" {
+		t.Fatalf("with its only feed failing the API reads %+v", idx)
+	}
+	dom := browse(t, bin, base+"/", "--dump-dom")
+	if !regexp.MustCompile(`id="gauge-value" data-value="" class="b-no_data">NO DATA<`).MatchString(dom) {
+		t.Errorf("the gauge does not read NO DATA in the no-data colour")
+	}
+	if strings.Contains(dom, ">calm<") || strings.Contains(dom, "b-calm\"") {
+		t.Error("a blind page shows calm somewhere")
+	}
+	if !strings.Contains(dom, "TensionwatchBlind") {
+		t.Error("the alerts list lacks TensionwatchBlind")
 	}
 }

@@ -54,3 +54,18 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logge
 	}
 	return nil
 }
+
+// BaseURL is how a person reaches a listener: ":8080" or "[::]:8080"
+// become "http://localhost:8080" (https with TLS).
+func BaseURL(ln net.Listener, web *WebConfig) string {
+	scheme := "http"
+	if web != nil && web.TLSCertFile != "" {
+		scheme = "https"
+	}
+	a := ln.Addr().String()
+	host, port, err := net.SplitHostPort(a)
+	if err != nil || host == "" || host == "::" || host == "0.0.0.0" {
+		a = "localhost:" + port
+	}
+	return scheme + "://" + a
+}

@@ -33,11 +33,12 @@ type ScorerServiceOptions struct {
 
 	// Collector, when Feeds is not nil, also runs in this process and its
 	// metrics are served on the same /metrics.
-	Feeds      *feedlist.List
-	Classifier *classify.Classifier
-	DataDir    string
-	Fetch      fetcher.Config
-	Poll       poller.Config
+	Feeds         *feedlist.List
+	Classifier    *classify.Classifier
+	DataDir       string
+	DataDirLocked bool // see CollectorOptions
+	Fetch         fetcher.Config
+	Poll          poller.Config
 
 	// Wrap, if set, wraps the HTTP handler (the tensionwatch binary adds
 	// its own routes this way).
@@ -57,17 +58,33 @@ func RunScorerService(ctx context.Context, o ScorerServiceOptions) error {
 		h = o.Wrap(h)
 	}
 
+	refreshCtx, stopRefresh := context.WithCancel(context.Background())
+	defer stopRefresh()
+	go sc.Run(refreshCtx)
+
+	// If the HTTP server fails (a TLS key that does not load, say), the
+	// whole service stops with its error: a gauge nobody can see is no
+	// gauge.
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
 	httpCtx, stopHTTP := context.WithCancel(context.Background())
 	defer stopHTTP()
 	httpErr := make(chan error, 1)
-	go func() { httpErr <- Serve(httpCtx, o.Listener, h, o.Log, o.Web) }()
+	go func() {
+		err := Serve(httpCtx, o.Listener, h, o.Log, o.Web)
+		if err != nil {
+			o.Log.Error("the HTTP server failed; stopping", "err", err)
+			stopRun()
+		}
+		httpErr <- err
+	}()
 
 	consCtx, stopCons := context.WithCancel(context.Background())
 	defer stopCons()
 	consErr := make(chan error, 1)
 	go func() {
 		consErr <- RunScorerConsumer(consCtx, ConsumeOptions{Bus: o.Bus, Scorer: sc, Log: o.Log,
-			Since: func(now time.Time) time.Time { return index.Cutoff(o.Taxonomy, now) }})
+			Since: func(now time.Time) time.Time { return index.Cutoff(o.Taxonomy, now) }, Retention: index.Retention(o.Taxonomy)})
 	}()
 	if o.Started != nil {
 		o.Started(sc)
@@ -75,12 +92,12 @@ func RunScorerService(ctx context.Context, o ScorerServiceOptions) error {
 
 	var colErr error
 	if o.Feeds != nil {
-		colErr = RunCollector(ctx, CollectorOptions{
-			Feeds: o.Feeds, Classifier: o.Classifier, Bus: o.Bus, DataDir: o.DataDir,
+		colErr = RunCollector(runCtx, CollectorOptions{
+			Feeds: o.Feeds, Classifier: o.Classifier, Bus: o.Bus, DataDir: o.DataDir, DataDirLocked: o.DataDirLocked,
 			Fetch: o.Fetch, Poll: o.Poll, Registry: reg, Log: o.Log,
 		})
 	} else {
-		<-ctx.Done()
+		<-runCtx.Done()
 	}
 	o.Log.Info("shutting down")
 	stopCons()

@@ -164,9 +164,9 @@ func Events(items []Item, c Classifier, credibility float64) []events.Event {
 	seen := map[string]bool{}
 	var out []events.Event
 	for _, it := range items {
-		id := events.ID("", it.Link)
+		id := events.ID("", "", it.Link)
 		if it.Link == "" {
-			id = events.ID(it.Source+"\x00"+it.Title, "")
+			id = events.ID(it.Source, it.Title, "")
 		}
 		if seen[id] {
 			continue

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,7 +18,12 @@ type Config struct {
 	Topic             string
 	Partitions        int // used only when the topic is created
 	ReplicationFactor int // used only when the topic is created
-	Security          Security
+	// Retention is the topic's retention.ms when tensionwatch creates it
+	// (0: the broker's default). The scorer replays its window from the
+	// topic on every start, so the binaries set it to the window plus two
+	// days (index.Retention).
+	Retention time.Duration
+	Security  Security
 }
 
 // DefaultTopic is the events topic's default name.
@@ -39,8 +45,9 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// EnsureTopic creates the topic if it does not exist. It is not an error if
-// it already exists, whatever its partition count.
+// EnsureTopic creates the topic if it does not exist, with c.Retention as
+// its retention.ms. It is not an error if it already exists, whatever its
+// partition count and retention (TopicRetention reads the latter).
 func EnsureTopic(ctx context.Context, c Config) error {
 	parts, rf := c.Partitions, c.ReplicationFactor
 	if parts <= 0 {
@@ -49,32 +56,91 @@ func EnsureTopic(ctx context.Context, c Config) error {
 	if rf <= 0 {
 		rf = 1
 	}
-	cl := &kafka.Client{Addr: kafka.TCP(c.Brokers...), Timeout: 10 * time.Second, Transport: c.transport()}
-	res, err := cl.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
-		Topic: c.Topic, NumPartitions: parts, ReplicationFactor: rf,
-	}}})
+	tc := kafka.TopicConfig{Topic: c.Topic, NumPartitions: parts, ReplicationFactor: rf}
+	if c.Retention > 0 {
+		tc.ConfigEntries = []kafka.ConfigEntry{{ConfigName: "retention.ms", ConfigValue: strconv.FormatInt(c.Retention.Milliseconds(), 10)}}
+	}
+	res, err := c.client().CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{tc}})
 	if err != nil {
-		return fmt.Errorf("bus: creating topic %s: %w", c.Topic, err)
+		return fmt.Errorf("bus: creating topic %s at %s: %w", c.Topic, c.brokerList(), err)
 	}
 	if err := res.Errors[c.Topic]; err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
-		return fmt.Errorf("bus: creating topic %s: %w", c.Topic, err)
+		return fmt.Errorf("bus: creating topic %s at %s: %w", c.Topic, c.brokerList(), err)
 	}
 	return nil
 }
 
+// Forever is the retention TopicRetention reports for a topic that keeps
+// its messages forever (retention.ms -1).
+const Forever = time.Duration(-1)
+
+// TopicRetention returns the topic's retention.ms as the brokers apply it
+// (the topic's own or the broker's default), or Forever.
+func TopicRetention(ctx context.Context, c Config) (time.Duration, error) {
+	res, err := c.client().DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: []kafka.DescribeConfigRequestResource{{
+		ResourceType: kafka.ResourceTypeTopic, ResourceName: c.Topic, ConfigNames: []string{"retention.ms"},
+	}}})
+	if err != nil {
+		return 0, fmt.Errorf("bus: describing topic %s at %s: %w", c.Topic, c.brokerList(), err)
+	}
+	for _, r := range res.Resources {
+		if r.Error != nil {
+			return 0, fmt.Errorf("bus: describing topic %s at %s: %w", c.Topic, c.brokerList(), r.Error)
+		}
+		for _, e := range r.ConfigEntries {
+			if e.ConfigName != "retention.ms" {
+				continue
+			}
+			ms, err := strconv.ParseInt(e.ConfigValue, 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("bus: topic %s has retention.ms %q", c.Topic, e.ConfigValue)
+			}
+			if ms < 0 {
+				return Forever, nil
+			}
+			return time.Duration(ms) * time.Millisecond, nil
+		}
+	}
+	return 0, fmt.Errorf("bus: topic %s at %s reports no retention.ms", c.Topic, c.brokerList())
+}
+
+// SetTopicRetention sets the topic's retention.ms. Only the embedded broker,
+// which tensionwatch owns, is changed this way; a real cluster's topic is
+// its operators' (the scorer warns when it keeps too little).
+func SetTopicRetention(ctx context.Context, c Config, d time.Duration) error {
+	res, err := c.client().IncrementalAlterConfigs(ctx, &kafka.IncrementalAlterConfigsRequest{Resources: []kafka.IncrementalAlterConfigsRequestResource{{
+		ResourceType: kafka.ResourceTypeTopic, ResourceName: c.Topic,
+		Configs: []kafka.IncrementalAlterConfigsRequestConfig{{Name: "retention.ms", Value: strconv.FormatInt(d.Milliseconds(), 10), ConfigOperation: kafka.ConfigOperationSet}},
+	}}})
+	if err == nil {
+		for _, r := range res.Resources {
+			if r.Error != nil {
+				err = r.Error
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("bus: setting the retention of topic %s at %s: %w", c.Topic, c.brokerList(), err)
+	}
+	return nil
+}
+
+func (c Config) client() *kafka.Client {
+	return &kafka.Client{Addr: kafka.TCP(c.Brokers...), Timeout: 10 * time.Second, Transport: c.transport()}
+}
+
 // Partitions lists the topic's partition IDs.
 func Partitions(ctx context.Context, c Config) ([]int, error) {
-	cl := &kafka.Client{Addr: kafka.TCP(c.Brokers...), Timeout: 10 * time.Second, Transport: c.transport()}
-	md, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{c.Topic}})
+	md, err := c.client().Metadata(ctx, &kafka.MetadataRequest{Topics: []string{c.Topic}})
 	if err != nil {
-		return nil, fmt.Errorf("bus: metadata for %s: %w", c.Topic, err)
+		return nil, fmt.Errorf("bus: metadata for %s at %s: %w", c.Topic, c.brokerList(), err)
 	}
 	for _, t := range md.Topics {
 		if t.Name != c.Topic {
 			continue
 		}
 		if t.Error != nil {
-			return nil, fmt.Errorf("bus: metadata for %s: %w", c.Topic, t.Error)
+			return nil, fmt.Errorf("bus: metadata for %s at %s: %w", c.Topic, c.brokerList(), t.Error)
 		}
 		ids := make([]int, 0, len(t.Partitions))
 		for _, p := range t.Partitions {
@@ -82,8 +148,11 @@ func Partitions(ctx context.Context, c Config) ([]int, error) {
 		}
 		return ids, nil
 	}
-	return nil, fmt.Errorf("bus: topic %s not found", c.Topic)
+	return nil, fmt.Errorf("bus: topic %s not found at %s", c.Topic, c.brokerList())
 }
+
+// brokerList names the brokers in error messages.
+func (c Config) brokerList() string { return strings.Join(c.Brokers, ",") }
 
 // Message turns an event into its Kafka message (see package events).
 func Message(e events.Event) (kafka.Message, error) {

@@ -12,7 +12,7 @@ import (
 
 func testEvent(i int, fetched time.Time) events.Event {
 	return events.Event{
-		ID:        events.ID(fmt.Sprintf("guid-%d", i), ""),
+		ID:        events.ID("f", fmt.Sprintf("guid-%d", i), ""),
 		Source:    events.Source{FeedID: "f", Outlet: "O", Kind: events.KindNews, Credibility: 0.5},
 		Link:      fmt.Sprintf("https://example.com/%d", i),
 		Title:     fmt.Sprintf("item %d", i),

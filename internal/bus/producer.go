@@ -49,7 +49,7 @@ func (p *Producer) Publish(ctx context.Context, evs []events.Event) error {
 		msgs = append(msgs, m)
 	}
 	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
-		return fmt.Errorf("bus: producing %d events to %s: %w", len(msgs), p.w.Topic, err)
+		return fmt.Errorf("bus: producing %d events to %s at %s: %w", len(msgs), p.w.Topic, p.w.Addr, err)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tensionwatch/tensionwatch/internal/testtool"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
@@ -180,10 +181,7 @@ func (ev Evaluation) report(t testing.TB, name string) {
 
 func loadDev(t testing.TB) ([]devItem, map[string]devLabel) {
 	t.Helper()
-	items := filepath.Join(sharedData, "headlines-dev.jsonl")
-	if _, err := os.Stat(items); err != nil {
-		t.Skipf("the shared dev set is absent (%s): this evaluation needs ../shared/data beside the repository", items)
-	}
+	items := testtool.SharedData(t, "headlines-dev.jsonl") // fails under CI when absent
 	labels := map[string]devLabel{}
 	for _, l := range readJSONL[devLabel](t, filepath.Join(sharedData, "headlines-dev.labels.jsonl")) {
 		labels[l.URL] = l
@@ -237,10 +235,7 @@ func TestCJKSampleEvaluation(t *testing.T) {
 		{"zh", "cjk/zh-news-2026.jsonl", "testdata/cjk/zh-sample.labels.jsonl", cjkFloor["zh"]},
 		{"ja", "cjk/ja-jso-press-2026.jsonl", "testdata/cjk/ja-sample.labels.jsonl", cjkFloor["ja"]},
 	} {
-		path := filepath.Join(sharedData, set.items)
-		if _, err := os.Stat(path); err != nil {
-			t.Skipf("the shared CJK data is absent (%s): this evaluation needs ../shared/data beside the repository", path)
-		}
+		path := testtool.SharedData(t, set.items) // fails under CI when absent
 		labels := map[string]devLabel{}
 		for _, l := range readJSONL[devLabel](t, set.labels) {
 			labels[l.URL] = l

@@ -8,10 +8,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -72,7 +74,6 @@ func (b *burstFeed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // into the severe band, Prometheus's API shows the alerts firing, and
 // Alertmanager delivers them.
 func TestRealAlertEndToEnd(t *testing.T) {
-	promBin := requireTool(t, "prometheus", "prometheus")
 	amBin := requireTool(t, "prometheus-alertmanager", "prometheus-alertmanager")
 	dir := t.TempDir()
 
@@ -140,58 +141,8 @@ receivers:
 	defer func() { am.Process.Kill(); am.Wait() }()
 
 	// Prometheus with the project's rules, for: shortened so the test is quick.
-	rules, err := os.ReadFile("../../deploy/prometheus/rules/tensionwatch.rules.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	quick := regexp.MustCompile(`for: \d+[mh]`).ReplaceAll(rules, []byte("for: 2s"))
-	os.WriteFile(filepath.Join(dir, "rules.yml"), quick, 0o600)
-	promAddr := freePort(t)
-	scorerHost := strings.TrimPrefix(scorerURL, "http://")
-	os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(fmt.Sprintf(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [rules.yml]
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: [%q]
-scrape_configs:
-  - job_name: tensionwatch-scorer
-    static_configs:
-      - targets: [%q]
-`, amAddr, scorerHost)), 0o600)
-	prom := exec.Command(promBin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"), "--web.listen-address="+promAddr)
-	prom.Stdout, prom.Stderr = io.Discard, io.Discard
-	if err := prom.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { prom.Process.Kill(); prom.Wait() }()
-
-	firing := func() map[string]bool {
-		resp, err := http.Get("http://" + promAddr + "/api/v1/alerts")
-		if err != nil {
-			return nil
-		}
-		defer resp.Body.Close()
-		var r struct {
-			Data struct {
-				Alerts []struct {
-					Labels map[string]string `json:"labels"`
-					State  string            `json:"state"`
-				} `json:"alerts"`
-			} `json:"data"`
-		}
-		json.NewDecoder(resp.Body).Decode(&r)
-		out := map[string]bool{}
-		for _, a := range r.Data.Alerts {
-			if a.State == "firing" {
-				out[a.Labels["alertname"]+"/"+a.Labels["region"]] = true
-			}
-		}
-		return out
-	}
+	promAddr := runPrometheus(t, dir, strings.TrimPrefix(scorerURL, "http://"), amAddr, nil)
+	firing := func() map[string]bool { return firingAlerts(promAddr) }
 
 	// Quiet first: Prometheus scrapes the gauge at 0 and nothing fires.
 	waitFor(t, "Prometheus to scrape the scorer", 60*time.Second, func() bool {
@@ -224,4 +175,92 @@ scrape_configs:
 		defer hookMu.Unlock()
 		return strings.Contains(strings.Join(received, ","), "TensionSevereEvent") && strings.Contains(strings.Join(received, ","), "TensionSevere")
 	})
+}
+
+// runPrometheus runs Debian's Prometheus scraping the scorer at scorerHost
+// every second with the project's rules, their `for:` shortened to 2 s and
+// any other change edit makes, alerting to amAddr ("" for none). It
+// returns Prometheus's address.
+func runPrometheus(t *testing.T, dir, scorerHost, amAddr string, edit func([]byte) []byte) string {
+	t.Helper()
+	promBin := requireTool(t, "prometheus", "prometheus")
+	rules, err := os.ReadFile("../../deploy/prometheus/rules/tensionwatch.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules = regexp.MustCompile(`for: \d+[mh]`).ReplaceAll(rules, []byte("for: 2s"))
+	if edit != nil {
+		rules = edit(rules)
+	}
+	os.WriteFile(filepath.Join(dir, "rules.yml"), rules, 0o600)
+	alerting := ""
+	if amAddr != "" {
+		alerting = fmt.Sprintf("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [%q]\n", amAddr)
+	}
+	promAddr := freePort(t)
+	os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(fmt.Sprintf(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [rules.yml]
+%sscrape_configs:
+  - job_name: tensionwatch-scorer
+    static_configs:
+      - targets: [%q]
+`, alerting, scorerHost)), 0o600)
+	prom := exec.Command(promBin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"), "--web.listen-address="+promAddr)
+	prom.Stdout, prom.Stderr = io.Discard, io.Discard
+	if err := prom.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { prom.Process.Kill(); prom.Wait() })
+	return promAddr
+}
+
+// firingAlerts returns Prometheus's firing alerts as alertname/region.
+func firingAlerts(promAddr string) map[string]bool {
+	resp, err := http.Get("http://" + promAddr + "/api/v1/alerts")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data struct {
+			Alerts []struct {
+				Labels map[string]string `json:"labels"`
+				State  string            `json:"state"`
+			} `json:"alerts"`
+		} `json:"data"`
+	}
+	json.NewDecoder(resp.Body).Decode(&r)
+	out := map[string]bool{}
+	for _, a := range r.Data.Alerts {
+		if a.State == "firing" {
+			out[a.Labels["alertname"]+"/"+a.Labels["region"]] = true
+		}
+	}
+	return out
+}
+
+// promQuery returns the value of a PromQL query's first sample.
+func promQuery(promAddr, q string) (float64, bool) {
+	resp, err := http.Get("http://" + promAddr + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	json.NewDecoder(resp.Body).Decode(&r)
+	if len(r.Data.Result) == 0 {
+		return 0, false
+	}
+	s, _ := r.Data.Result[0].Value[1].(string)
+	v, err := strconv.ParseFloat(s, 64)
+	return v, err == nil
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -60,32 +62,80 @@ func (f *tickingFeed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte(b.String()))
 }
 
+// distinctIDs counts the events in the topic (collectors' heartbeats
+// aside): distinct event IDs, and messages.
 func distinctIDs(t testing.TB, bc bus.Config) (distinct, total int) {
 	ids := map[string]bool{}
-	msgs := topicMessages(t, bc)
-	for _, m := range msgs {
+	for _, m := range topicMessages(t, bc) {
+		if bus.IsHeartbeat(m) {
+			continue
+		}
 		e, err := events.Unmarshal(m.Value)
 		if err != nil {
 			t.Fatalf("invalid event in the topic: %v", err)
 		}
 		ids[e.ID] = true
+		total++
 	}
-	return len(ids), len(msgs)
+	return len(ids), total
 }
 
 func runCollector(t testing.TB, url string, bc bus.Config, dir string) *component {
+	c, _ := runCollectorWithMetrics(t, url, bc, dir)
+	return c
+}
+
+// runCollectorWithMetrics runs a collector polling url every 500 ms and
+// returns it with the registry of its metrics.
+func runCollectorWithMetrics(t testing.TB, url string, bc bus.Config, dir string) (*component, *prometheus.Registry) {
 	feeds := &feedlist.List{AllowPrivateAddresses: true, Feeds: []feedlist.Feed{{
 		ID: "tick", URL: url, Source: "Tick", Kind: "news", Credibility: 0.8, Interval: 500 * time.Millisecond}}}
 	_, clf, _ := app.TaxonomyConfig{}.Load()
+	reg := prometheus.NewRegistry()
 	return start(func(ctx context.Context) error {
 		return app.RunCollector(ctx, app.CollectorOptions{Feeds: feeds, Classifier: clf, Bus: bc, DataDir: dir,
 			Poll:     poller.Config{Jitter: 0.01, BackoffBase: 200 * time.Millisecond, BackoffMax: 2 * time.Second},
-			Registry: prometheus.NewRegistry(), Log: testLogger(t)})
-	})
+			Registry: reg, Log: testLogger(t)})
+	}), reg
+}
+
+// gathered returns the sum of the samples of a metric family whose labels
+// include want (nil: all).
+func gathered(t testing.TB, reg prometheus.Gatherer, name string, want map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if v, ok := want[lp.GetName()]; ok && v != lp.GetValue() {
+					continue metrics
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				sum += m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				sum += m.GetGauge().GetValue()
+			}
+		}
+	}
+	return sum
 }
 
 // TestBrokerOutage takes the (persistent) broker away for 30 seconds while
-// the feed keeps publishing: once it is back, every item is in the topic.
+// the feed keeps publishing, and keeps only its last 5 items in the document:
+// most items published during the outage leave the feed before Kafka is
+// back. The feed is polled on its interval throughout (Kafka's failure is
+// not the feed's: no backoff, no poll error, feed_up stays 1), the outbox
+// holds the events, and once the broker is back every item is in the topic.
 func TestBrokerOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: takes 30 s")
@@ -101,16 +151,35 @@ func TestBrokerOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	bc := bus.Config{Brokers: emb.Addrs(), Topic: bus.DefaultTopic}
-	feed := &tickingFeed{start: time.Now(), tick: time.Second}
-	srv := httptest.NewServer(feed)
+	feed := &tickingFeed{start: time.Now(), tick: time.Second, window: 5}
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		feed.ServeHTTP(w, r)
+	}))
 	defer srv.Close()
-	col := runCollector(t, srv.URL, bc, dir)
+	col, reg := runCollectorWithMetrics(t, srv.URL, bc, dir)
 	defer col.stop(t)
 
-	time.Sleep(3 * time.Second)
+	waitFor(t, "the first items in the topic", 20*time.Second, func() bool { d, _ := distinctIDs(t, bc); return d > 0 })
 	emb.Close()
 	t.Log("broker down")
+	downAt, reqs0, errs0 := time.Now(), requests.Load(), gathered(t, reg, "tensionwatch_collector_polls_total", map[string]string{"result": "error"})
 	time.Sleep(30 * time.Second)
+	polls, errs := requests.Load()-reqs0, gathered(t, reg, "tensionwatch_collector_polls_total", map[string]string{"result": "error"})-errs0
+	queued := gathered(t, reg, "tensionwatch_collector_outbox_events", nil)
+	up := gathered(t, reg, "tensionwatch_collector_feed_up", nil)
+	t.Logf("during %s without Kafka: %d polls, %v poll errors, feed_up %v, %v events in the outbox, %v produce failures",
+		time.Since(downAt).Round(time.Second), polls, errs, up, queued, gathered(t, reg, "tensionwatch_collector_produce_failures_total", nil))
+	if errs != 0 || up != 1 {
+		t.Errorf("Kafka's outage failed the feed's polls: %v errors, feed_up %v", errs, up)
+	}
+	if polls < 40 { // every 500 ms: about 60; backed off (200 ms doubling to 2 s): about 17
+		t.Errorf("%d polls in 30 s at a 500 ms interval: the feed was backed off", polls)
+	}
+	if queued < 20 {
+		t.Errorf("%v events in the outbox after 30 s of one new item a second", queued)
+	}
 	emb, err = bus.StartEmbedded(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +192,10 @@ func TestBrokerOutage(t *testing.T) {
 		return d >= before
 	})
 	d, total := distinctIDs(t, bc)
-	t.Logf("items published: %d by the end of the outage, %d now; in the topic: %d distinct, %d messages", before, feed.count(), d, total)
+	t.Logf("items published: %d by the end of the outage (the feed lists the last 5), %d now; in the topic: %d distinct, %d messages", before, feed.count(), d, total)
+	if d > feed.count() {
+		t.Fatalf("%d distinct events for %d items", d, feed.count())
+	}
 }
 
 // TestBrokerLoss removes a broker of a three-broker cluster while the
@@ -269,9 +341,24 @@ func TestKillCollectorAndScorer(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
-	out, err := exec.Command("go", "build", "-o", bin+"/", "../../cmd/collector", "../../cmd/scorer").CombinedOutput()
+	// The failpoint exists only in a binary built with -tags failpoint;
+	// the shipped one (built without) has no such code path.
+	out, err := exec.Command("go", "build", "-tags", "failpoint", "-o", bin+"/", "../../cmd/collector", "../../cmd/scorer").CombinedOutput()
 	if err != nil {
+		t.Fatalf("go build -tags failpoint: %v\n%s", err, out)
+	}
+	shipped := filepath.Join(dir, "shipped")
+	if out, err := exec.Command("go", "build", "-o", shipped+"/", "../../cmd/collector").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for path, want := range map[string]bool{bin + "/collector": true, shipped + "/collector": false} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bytes.Contains(b, []byte("TENSIONWATCH_FAILPOINT")); got != want {
+			t.Fatalf("%s holds the failpoint: %v, want %v", path, got, want)
+		}
 	}
 	emb, err := bus.StartEmbedded(bus.EmbeddedConfig{Topic: bus.DefaultTopic, Partitions: 3})
 	if err != nil {
@@ -330,11 +417,22 @@ func TestKillCollectorAndScorer(t *testing.T) {
 	sc := scorer()
 	base := "http://" + scorerAddr
 	waitFor(t, "the scorer to be ready", 30*time.Second, func() bool { c, err := httpGet(base + "/readyz"); return err == nil && c == 200 })
+	// Events the scorer reads live count in tensionwatch_events_total,
+	// those of its start-up replay in tensionwatch_scorer_replayed_events_total
+	// (every event of this test is a North Korean weapons test).
 	count := func() float64 {
-		v, _ := metric(t, base, `tensionwatch_events_total{region="korean_peninsula",type="weapons_test"}`)
-		return v
+		live, _ := metric(t, base, `tensionwatch_events_total{region="korean_peninsula",type="weapons_test"}`)
+		replayed, _ := metric(t, base, "tensionwatch_scorer_replayed_events_total")
+		return live + replayed
 	}
 	waitFor(t, "the scorer to count 400 events", 30*time.Second, func() bool { return count() == 400 })
+	// The collector's first heartbeat (at its start, before its first poll)
+	// says no feed is fetched yet; the numbers compared below are taken once
+	// the scorer has read the next one, as a restarted scorer will.
+	waitFor(t, "the scorer to hear that the collector's feed is fetched", 30*time.Second, func() bool {
+		blind, ok := metric(t, base, "tensionwatch_scorer_blind")
+		return !ok || blind == 0
+	})
 	at := time.Now().Truncate(time.Second)
 	before := indexAt(t, base, at)
 	kill(sc)

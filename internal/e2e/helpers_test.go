@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,7 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -165,7 +164,12 @@ func startCollector(t testing.TB, feeds *feedlist.List, bc bus.Config, dataDir s
 
 // startScorer runs a scorer service and returns its base URL.
 func startScorer(t testing.TB, bc bus.Config) (*component, string) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return startScorerAt(t, bc, "127.0.0.1:0")
+}
+
+// startScorerAt runs a scorer service listening on addr.
+func startScorerAt(t testing.TB, bc bus.Config, addr string) (*component, string) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,25 +197,19 @@ func getJSON(t testing.TB, url string, v any) {
 	}
 }
 
-// metric returns the value of one sample of the scorer's /metrics, e.g.
-// `tensionwatch_index` or `tensionwatch_region_index{region="taiwan_strait"}`.
+// metric returns a sample of base's /metrics, parsed with the
+// exposition-format parser; sample is a name with optional labels in
+// exposition form: name or name{k="v",...}.
 func metric(t testing.TB, base, sample string) (float64, bool) {
 	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, sample+" ") {
-			v, err := strconv.ParseFloat(strings.TrimSpace(line[len(sample):]), 64)
-			return v, err == nil
+	name, rest, _ := strings.Cut(sample, "{")
+	var labels []string
+	for _, kv := range strings.Split(strings.TrimSuffix(rest, "}"), ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			labels = append(labels, k, strings.Trim(v, `"`))
 		}
 	}
-	return 0, false
+	return testtool.ScrapeMetrics(t, base+"/metrics").Value(name, labels...)
 }
 
 func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
@@ -225,7 +223,7 @@ func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool)
 	}
 }
 
-// topicMessages reads the whole topic with kafka-go.
+// topicMessages reads the events of the whole topic with kafka-go.
 func topicMessages(t testing.TB, bc bus.Config) []kafka.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -234,7 +232,8 @@ func topicMessages(t testing.TB, bc bus.Config) []kafka.Message {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return msgs
+	// Events only: collectors' heartbeats travel on the topic too.
+	return slices.DeleteFunc(msgs, bus.IsHeartbeat)
 }
 
 func httpGet(url string) (int, error) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tensionwatch/tensionwatch/internal/fetcher"
 )
 
 // List is a decoded feeds file.
@@ -67,6 +70,9 @@ type feedDoc struct {
 type duration struct{ time.Duration }
 
 func (d *duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: an interval must be a duration such as 90s, 15m or 1h", n.Line)
+	}
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
 		return fmt.Errorf("line %d: %q is not a duration such as 90s, 15m or 1h", n.Line, n.Value)
@@ -92,7 +98,16 @@ func Parse(b []byte, name string) (*List, error) {
 	dec.KnownFields(true)
 	var doc fileDoc
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%s: %s", name, trimYAMLErr(err))
+		var lines []string
+		for _, l := range strings.Split(trimYAMLErr(err), "\n") {
+			l = strings.TrimSpace(l)
+			if m := lineRE.FindStringSubmatch(l); m != nil {
+				lines = append(lines, fmt.Sprintf("%s:%s: %s", name, m[1], l[len(m[0]):]))
+			} else if l != "" {
+				lines = append(lines, fmt.Sprintf("%s: %s", name, l))
+			}
+		}
+		return nil, errors.New(strings.Join(lines, "\n"))
 	}
 	interval, cred := DefaultInterval, DefaultCredibility
 	var errs []error
@@ -174,8 +189,6 @@ func Parse(b []byte, name string) (*List, error) {
 
 var feedKeys = map[string]bool{"id": true, "url": true, "source": true, "kind": true, "credibility": true, "interval": true}
 
-// decodeStrict decodes one feed mapping, rejecting keys it does not know;
-// errors carry the file's line numbers.
 // Shard returns the feeds of shard i of n (0 <= i < n). A feed's shard is a
 // hash of its id, so adding or removing other feeds never moves it: every
 // feed is polled by exactly one of n collectors, whatever the list holds.
@@ -216,6 +229,8 @@ func ParseShard(s string) (i, n int, err error) {
 	return i - 1, n, nil
 }
 
+// decodeStrict decodes one feed mapping, rejecting keys it does not know;
+// errors carry the file's line numbers.
 func decodeStrict(n *yaml.Node, v any) error {
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: a feed must be a mapping", n.Line)
@@ -242,6 +257,109 @@ func lineOf(n *yaml.Node, key string) int {
 
 var yamlPrefix = regexp.MustCompile(`^yaml: (unmarshal errors:\n\s*)?`)
 
-func trimYAMLErr(err error) string { return yamlPrefix.ReplaceAllString(err.Error(), "") }
+// trimYAMLErr turns a YAML decoding error into a message for the person
+// editing the file: without the package's prefix and without Go type
+// names ("cannot unmarshal !!str `high` into float64" becomes
+// "\"high\" is not a number").
+func trimYAMLErr(err error) string {
+	msg := yamlPrefix.ReplaceAllString(err.Error(), "")
+	if msg == "EOF" {
+		return "the file is empty (want a mapping with a feeds list)"
+	}
+	msg = notFoundRE.ReplaceAllStringFunc(msg, func(m string) string {
+		sm := notFoundRE.FindStringSubmatch(m)
+		if want, ok := knownFields[sm[2]]; ok {
+			return fmt.Sprintf("unknown field %q%s", sm[1], want)
+		}
+		return fmt.Sprintf("unknown field %q", sm[1])
+	})
+	return cannotRE.ReplaceAllStringFunc(msg, func(m string) string {
+		sm := cannotRE.FindStringSubmatch(m)
+		got := fmt.Sprintf("%q", sm[2])
+		if sm[2] == "" {
+			got = yamlKinds[sm[1]]
+			if got == "" {
+				got = "a " + sm[1]
+			}
+		}
+		want, ok := goTypes[sm[3]]
+		if !ok {
+			want = "of the expected kind"
+		}
+		return got + " is not " + want
+	})
+}
+
+var (
+	notFoundRE  = regexp.MustCompile(`field (\S+) not found in type (\S+)`)
+	cannotRE    = regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `([^`]*)`)? into (\\S+)")
+	knownFields = map[string]string{
+		"feedlist.fileDoc":  " (want allow_private_addresses, defaults, feeds)",
+		"feedlist.defaults": " in defaults (want interval, credibility)",
+		"feedlist.feedDoc":  " (want id, url, source, kind, credibility, interval)",
+	}
+	yamlKinds = map[string]string{"map": "a mapping", "seq": "a list", "str": "a string", "int": "a number", "float": "a number", "bool": "a boolean", "null": "an empty value"}
+	goTypes   = map[string]string{
+		"bool": "true or false", "float64": "a number", "string": "a string", "int": "a whole number",
+		"[]yaml.Node":       "a list of feeds",
+		"feedlist.fileDoc":  "a mapping with allow_private_addresses, defaults and feeds",
+		"feedlist.defaults": "a mapping with interval and credibility",
+		"feedlist.feedDoc":  "a mapping with id, url, source, kind, credibility and interval",
+	}
+)
 
 var lineRE = regexp.MustCompile(`^line (\d+): `)
+
+// PrivateAddressWarnings returns a warning for every feed whose URL names a
+// loopback, private, link-local or otherwise non-public address, which the
+// collector refuses to fetch unless the file says allow_private_addresses:
+// true (and none when it does). Only IP literals and "localhost" are
+// checked: other host names are not looked up, so a name that resolves to
+// a private address is found at fetch time only. name is the file's name,
+// for the messages.
+func (l *List) PrivateAddressWarnings(name string) []string {
+	if l.AllowPrivateAddresses {
+		return nil
+	}
+	var out []string
+	for _, f := range l.Feeds {
+		u, err := url.Parse(f.URL)
+		if err != nil {
+			continue
+		}
+		host := u.Hostname()
+		var ips []net.IP
+		if ip := net.ParseIP(host); ip != nil {
+			ips = []net.IP{ip}
+		} else if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+			ips, _ = net.LookupIP("localhost")
+			if len(ips) == 0 {
+				ips = []net.IP{net.IPv4(127, 0, 0, 1)}
+			}
+		}
+		for _, ip := range ips {
+			if fetcher.IsPrivateIP(ip) {
+				out = append(out, fmt.Sprintf("%s:%d: feed %q: %s is %s, which the collector refuses unless the file says allow_private_addresses: true",
+					name, f.Line, f.ID, host, describeIP(ip)))
+				break
+			}
+		}
+	}
+	return out
+}
+
+func describeIP(ip net.IP) string {
+	switch {
+	case ip.IsLoopback():
+		return "a loopback address"
+	case ip.IsPrivate():
+		return "a private address"
+	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast():
+		return "a link-local address"
+	case ip.IsUnspecified():
+		return "the unspecified address"
+	case ip.IsMulticast(), ip.IsInterfaceLocalMulticast():
+		return "a multicast address"
+	}
+	return "a shared (CGNAT) address"
+}

@@ -28,7 +28,14 @@ type Config struct {
 	AllowPrivate       bool          // allow loopback/private/link-local targets
 	MaxRedirects       int           // default 5
 	PerHostConcurrency int           // default 2
+	// MaxConcurrent limits the fetches in flight across all hosts (request,
+	// body and parse); default 16. It bounds the collector's memory and
+	// sockets whatever the number of feeds.
+	MaxConcurrent int
 }
+
+// DefaultMaxConcurrent is the default of Config.MaxConcurrent.
+const DefaultMaxConcurrent = 16
 
 // Validators are the conditional-GET validators of a feed's last response.
 type Validators struct {
@@ -81,6 +88,7 @@ var (
 type Fetcher struct {
 	cfg    Config
 	client *http.Client
+	all    chan struct{} // one token per fetch in flight, MaxConcurrent in all
 	mu     sync.Mutex
 	hosts  map[string]chan struct{}
 }
@@ -102,6 +110,9 @@ func New(cfg Config) *Fetcher {
 	if cfg.PerHostConcurrency <= 0 {
 		cfg.PerHostConcurrency = 2
 	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = DefaultMaxConcurrent
+	}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	if !cfg.AllowPrivate {
 		dialer.Control = refusePrivate
@@ -119,6 +130,7 @@ func New(cfg Config) *Fetcher {
 	max := cfg.MaxRedirects
 	return &Fetcher{
 		cfg:   cfg,
+		all:   make(chan struct{}, cfg.MaxConcurrent),
 		hosts: map[string]chan struct{}{},
 		client: &http.Client{
 			Transport: tr,
@@ -141,7 +153,7 @@ func refusePrivate(network, address string, _ syscall.RawConn) error {
 		return err
 	}
 	ip := net.ParseIP(host)
-	if ip == nil || isPrivate(ip) {
+	if ip == nil || IsPrivateIP(ip) {
 		return fmt.Errorf("%w %s", ErrPrivateAddress, host)
 	}
 	return nil
@@ -149,7 +161,10 @@ func refusePrivate(network, address string, _ syscall.RawConn) error {
 
 var cgnat = &net.IPNet{IP: net.IPv4(100, 64, 0, 0), Mask: net.CIDRMask(10, 32)}
 
-func isPrivate(ip net.IP) bool {
+// IsPrivateIP reports whether ip is one the fetcher refuses unless private
+// addresses are allowed: loopback, private, link-local, CGNAT, multicast or
+// unspecified.
+func IsPrivateIP(ip net.IP) bool {
 	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
 		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() || cgnat.Contains(ip)
 }
@@ -172,6 +187,8 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, v Validators) (*Resu
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fmt.Errorf("fetcher: invalid feed URL %q", rawURL)
 	}
+	// The host's slot first, then the global one: a fetch waiting for a
+	// busy host holds no global slot that fetches of other hosts could use.
 	slot := f.hostSlot(u.Host)
 	select {
 	case slot <- struct{}{}:
@@ -179,6 +196,12 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, v Validators) (*Resu
 		return nil, ctx.Err()
 	}
 	defer func() { <-slot }()
+	select {
+	case f.all <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-f.all }()
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {

@@ -219,12 +219,110 @@ func TestPerHostConcurrencyLimit(t *testing.T) {
 	}
 }
 
+// TestGlobalConcurrencyLimit: fetches of many hosts are limited to
+// MaxConcurrent in flight in all, each host to PerHostConcurrency, and no
+// fetch is lost while it waits.
+func TestGlobalConcurrencyLimit(t *testing.T) {
+	var inFlight, maxSeen, served atomic.Int32
+	release := make(chan struct{})
+	body, _ := os.ReadFile("testdata/atom.xml")
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		for m := maxSeen.Load(); n > m && !maxSeen.CompareAndSwap(m, n); m = maxSeen.Load() {
+		}
+		<-release
+		inFlight.Add(-1)
+		served.Add(1)
+		w.Write(body)
+	})
+	var urls []string
+	for range 4 { // four hosts (host:port), two slots each: eight without a global limit
+		srv := httptest.NewServer(handler)
+		defer srv.Close()
+		urls = append(urls, srv.URL)
+	}
+	f := local(Config{PerHostConcurrency: 2, MaxConcurrent: 3})
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := f.Fetch(context.Background(), fmt.Sprintf("%s/%d", urls[i%len(urls)], i), Validators{}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for inFlight.Load() < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // room for a fourth request, if the limit leaked
+	close(release)
+	wg.Wait()
+	if m := maxSeen.Load(); m != 3 {
+		t.Fatalf("max concurrent requests over four hosts = %d, want 3 (MaxConcurrent)", m)
+	}
+	if served.Load() != 16 {
+		t.Fatalf("%d of 16 fetches served", served.Load())
+	}
+	if New(Config{}).cfg.MaxConcurrent != DefaultMaxConcurrent {
+		t.Error("MaxConcurrent has no default")
+	}
+}
+
 func TestPlainTextAndClip(t *testing.T) {
 	if got := PlainText("<p>A&nbsp;B &amp; <b>C</b>\n\t&#8212; D</p>"); got != "A B & C — D" {
 		t.Errorf("PlainText = %q", got)
 	}
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{"  plain \n title\t ", "plain title"},
+		{"AT&T and 3 < 5 > 2", "AT&T and 3 < 5 > 2"},
+		{"Tom &amp; Jerry &lt;b&gt; &quot;q&quot; &#39;s&#x27; &hellip;", `Tom & Jerry <b> "q" 's' …`},
+		{"&amp;amp; stays once-decoded", "&amp; stays once-decoded"},
+		{"Wor<b>ld</b> <a href='x'>link</a>ed, <em>it</em><i>alic</i>", "World linked, italic"},
+		{"<p>one</p><p>two</p><div>three<br>four<br/>five</div><li>six</li>", "one two three four five six"},
+		{"before<script>alert('<p>x</p>')</script>after", "before after"},
+		{"a<style>p { color: red }</style>b<noscript>enable JS</noscript>c", "a b c"},
+		{"<SCRIPT type=text/javascript>var a = 1 < 2;</SCRIPT>Headline", "Headline"},
+		{"x<!-- a comment <b>with tags</b> -->y", "xy"},
+		{"<img src=x onerror=alert(1)>Missile launch", "Missile launch"},
+		{"<ruby>漢<rp>(</rp><rt>かん</rt><rp>)</rp>字</ruby>の訓練", "漢字の訓練"},
+		{"<table><tr><td>PLA</td><td>drills</td></tr></table>", "PLA drills"},
+		{"unclosed <b>bold and <i>italic", "unclosed bold and italic"},
+		{"<iframe src=x>inner</iframe>text<template><p>t</p></template>", "text"},
+		{"<svg><title>icon</title><text>logo</text></svg>Title", "Title"},
+		{"북한, 동해상으로 <b>탄도미사일</b> 발사", "북한, 동해상으로 탄도미사일 발사"},
+	} {
+		if got := PlainText(tc.in); got != tc.want {
+			t.Errorf("PlainText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
 	s := clip(strings.Repeat("台", 100), 10)
 	if len(s) > 10 || !strings.HasSuffix(s, "…") {
 		t.Errorf("clip = %q (%d bytes)", s, len(s))
+	}
+}
+
+// TestItemsArePlainText: markup in a real RSS item (escaped in the title,
+// CDATA in the description) reaches the collector as plain text.
+func TestItemsArePlainText(t *testing.T) {
+	doc := `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://x/</link><description>d</description>
+<item><title>PLA &lt;b&gt;drills&lt;/b&gt; near Taiwan &amp;amp; Penghu</title><link>https://x/1</link><guid>1</guid>
+<description><![CDATA[<p>Warships <script>track()</script>and&nbsp;aircraft</p><style>p{}</style><p>entered the <a href="https://x/z">zone</a>.</p>]]></description></item>
+</channel></rss>`
+	feed, err := Parse([]byte(doc), "application/rss+xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := normalise(feed)
+	if len(items) != 1 {
+		t.Fatalf("%d items", len(items))
+	}
+	if got, want := items[0].Title, "PLA drills near Taiwan & Penghu"; got != want {
+		t.Errorf("title %q, want %q", got, want)
+	}
+	if got, want := items[0].Summary, "Warships and aircraft entered the zone."; got != want {
+		t.Errorf("summary %q, want %q", got, want)
 	}
 }

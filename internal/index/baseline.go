@@ -14,7 +14,7 @@ import (
 // where the samples are the region's gauge at every baseline_step over the
 // last baseline_window. Routine activity that happens every day (coast guard
 // ships near the Senkakus) raises the median with it and so reads near 0; an
-// excess over the routine reads high. The caller holds ix.mu.
+// excess over the routine reads high. The caller holds ix.cmu.
 func (ix *Index) zscores(incidents []*Incident, now time.Time, current map[string]*acc) map[string]float64 {
 	spec := ix.tx.Index
 	k := int(spec.BaselineWindow / spec.BaselineStep)
@@ -23,27 +23,15 @@ func (ix *Index) zscores(incidents []*Incident, now time.Time, current map[strin
 	for i := range times {
 		times[i] = anchor.Add(-time.Duration(i+1) * spec.BaselineStep)
 	}
-	per := map[string][]acc{}
-	for _, r := range ix.tx.Regions {
-		per[r.ID] = make([]acc, k)
-	}
-	for _, in := range incidents {
-		de := ix.tx.TypeByID(in.Type).Deescalatory
-		s := per[in.Region]
-		for i, t := range times {
-			if in.Start.After(t) {
-				continue
-			}
-			if v, reports := ix.incidentScore(in, t); v > 0 {
-				s[i].add(ix.classOf(in, reports), v, de, reports)
-			}
-		}
-	}
+	// The samples are whole steps, cached until the region's incidents at
+	// or before them change: a snapshot computes one new step an hour, not
+	// k, and a late event recomputes only its region's steps after it.
 	out := map[string]float64{}
 	samples := make([]float64, k)
-	for id, s := range per {
-		for i := range samples {
-			samples[i] = ix.Gauge(values(s[i].esc), values(s[i].de))
+	for _, r := range ix.tx.Regions {
+		id := r.ID
+		for i, t := range times {
+			samples[i] = ix.regionAt(incidents, t, id)
 		}
 		v := ix.Gauge(values(current[id].esc), values(current[id].de))
 		med := median(samples)

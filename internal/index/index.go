@@ -1,6 +1,7 @@
 package index
 
 import (
+	"maps"
 	"math"
 	"sort"
 	"sync"
@@ -11,30 +12,72 @@ import (
 
 // Index holds events and computes the gauge from them.
 //
-// It is safe for concurrent use. Reads that only look at the events held
-// (Known, Len, Events) share a read lock; Snapshot takes the write lock
-// because it brings the cached clustering up to date.
+// It is safe for concurrent use, and adding never waits on a reader: Add
+// takes a short lock on the events held (mu), while Snapshot, Incidents and
+// the clustering they bring up to date take another (cmu). Reads of the
+// events alone (Known, Len, Events) share mu.
 type Index struct {
-	tx     *events.Taxonomy
-	mu     sync.RWMutex
-	events map[string]events.Event
-	seen   map[string]time.Time // IDs pruned from events, kept for the window
-	// clu is the clustering of events; pending holds events added since.
-	// In-order additions extend it, anything else rebuilds it.
-	pending []events.Event
-	clu     *clusterer
-	dirty   bool
-	oldest  time.Time // of the events held; Prune has nothing to do before it
+	tx *events.Taxonomy
+
+	mu      sync.RWMutex
+	events  map[string]events.Event
+	seen    map[string]time.Time // IDs pruned from events, kept for the window
+	pending []events.Event       // added since the clustering last caught up
+	cutoff  time.Time            // of the last Prune: no event before it is held
+	oldest  time.Time            // of the events held; Prune has nothing to do before it
+
+	cmu sync.Mutex
+	// clu is the clustering of the events held (but pending), pruned to
+	// cluCutoff. Events added in time order extend it; an older one
+	// rewinds it to that event's time and redoes what follows (see
+	// clusterer.rewind); a prune drops what it no longer needs (see
+	// clusterer.prune).
+	clu       *clusterer
+	cluCutoff time.Time
+	// steps caches the numbers at whole baseline steps (the z-scores'
+	// baseline and the history): a region's number at a step changes only
+	// when its incidents at or before the step do. byRegion lists the
+	// incidents of each region in order of their first report (nil when
+	// the clustering changed since).
+	steps    map[int64]*step
+	byRegion map[string][]*Incident
+	vocab    vocab // the words of the titles clustered
+
+	// regionIdx and classIdx number the regions and the incident classes
+	// (classes and types) for acc's slices of nKeys.
+	regionIdx, classIdx map[string]int
+	nKeys               int
+}
+
+// step is the numbers at one baseline step.
+type step struct {
+	snap   *Snapshot          // numbers only (SnapshotNumbers); nil until asked for
+	region map[string]float64 // a region's gauge before rounding, once computed
 }
 
 // New returns an empty index for the taxonomy.
 func New(tx *events.Taxonomy) *Index {
-	return &Index{tx: tx, events: map[string]events.Event{}, seen: map[string]time.Time{}}
+	ix := &Index{tx: tx, events: map[string]events.Event{}, seen: map[string]time.Time{}, steps: map[int64]*step{},
+		regionIdx: map[string]int{}, classIdx: map[string]int{}, vocab: vocab{}}
+	for i, r := range tx.Regions {
+		ix.regionIdx[r.ID] = i
+	}
+	for _, ty := range tx.Types {
+		ix.classIdx[ty.ID] = len(ix.classIdx)
+	}
+	for _, c := range tx.Classes {
+		if _, ok := ix.classIdx[c.ID]; !ok {
+			ix.classIdx[c.ID] = len(ix.classIdx)
+		}
+	}
+	ix.nKeys = len(tx.Regions) * len(ix.classIdx)
+	return ix
 }
 
 // Add adds e and reports whether it was new. A duplicate ID, an irrelevant
 // event, or one whose type or region the taxonomy does not know changes
-// nothing and returns false.
+// nothing and returns false. A new event dated before the last Prune's
+// cutoff is remembered as seen but not held.
 func (ix *Index) Add(e events.Event) bool {
 	c := e.Classification
 	if !c.Relevant || ix.tx.TypeByID(c.Type) == nil || ix.tx.RegionByID(c.Region) == nil {
@@ -48,9 +91,14 @@ func (ix *Index) Add(e events.Event) bool {
 	if _, ok := ix.seen[e.ID]; ok {
 		return false
 	}
+	t := EventTime(e)
+	if t.Before(ix.cutoff) {
+		ix.seen[e.ID] = t
+		return true
+	}
 	ix.events[e.ID] = e
 	ix.pending = append(ix.pending, e)
-	if t := EventTime(e); ix.oldest.IsZero() || t.Before(ix.oldest) {
+	if ix.oldest.IsZero() || t.Before(ix.oldest) {
 		ix.oldest = t
 	}
 	return true
@@ -81,35 +129,51 @@ func Cutoff(tx *events.Taxonomy, now time.Time) time.Time {
 	return now.Add(-tx.Index.Window).UTC().Truncate(24 * time.Hour)
 }
 
+// Retention is how long the events topic must keep its messages for a
+// restarted scorer to replay its whole window: the window, plus the day
+// Cutoff rounds down by, plus a day's margin.
+func Retention(tx *events.Taxonomy) time.Duration {
+	return tx.Index.Window + 2*24*time.Hour
+}
+
 // Prune drops events older than Cutoff, remembering their IDs for one more
-// window so that a late duplicate stays ignored.
+// window so that a late duplicate stays ignored. It returns how many it
+// dropped. The clustering follows at the next Snapshot, dropping the
+// incidents that ended before the cutoff without redoing the others.
 func (ix *Index) Prune(now time.Time) int {
 	cutoff := Cutoff(ix.tx, now)
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	if !ix.oldest.Before(cutoff) {
+	if !cutoff.After(ix.cutoff) {
 		return 0
 	}
+	ix.cutoff = cutoff
 	n := 0
-	ix.oldest = time.Time{}
-	for id, e := range ix.events {
-		if t := EventTime(e); !t.Before(cutoff) {
-			if ix.oldest.IsZero() || t.Before(ix.oldest) {
-				ix.oldest = t
+	if ix.oldest.Before(cutoff) {
+		ix.oldest = time.Time{}
+		for id, e := range ix.events {
+			if t := EventTime(e); !t.Before(cutoff) {
+				if ix.oldest.IsZero() || t.Before(ix.oldest) {
+					ix.oldest = t
+				}
+				continue
 			}
-			continue
+			delete(ix.events, id)
+			ix.seen[id] = EventTime(e)
+			n++
 		}
-		delete(ix.events, id)
-		ix.seen[id] = EventTime(e)
-		n++
+		kept := ix.pending[:0]
+		for _, e := range ix.pending {
+			if !EventTime(e).Before(cutoff) {
+				kept = append(kept, e)
+			}
+		}
+		ix.pending = kept
 	}
 	for id, t := range ix.seen {
 		if t.Before(cutoff.Add(-ix.tx.Index.Window)) {
 			delete(ix.seen, id)
 		}
-	}
-	if n > 0 {
-		ix.dirty = true
 	}
 	return n
 }
@@ -178,21 +242,21 @@ func (ix *Index) incidentScore(in *Incident, now time.Time) (score float64, repo
 	if reports == 0 {
 		return 0, 0
 	}
-	ty := ix.tx.TypeByID(in.Type)
+	ty := in.ty
 	hl := float64(ty.HalfLife)
 	conf := ix.corroboration(in.prefOutlets[reports-1])
 	if ty.Ongoing {
 		return in.prefFresh[reports-1] * math.Exp2(-float64(now.Sub(in.Start))/hl) * conf, reports
 	}
 	top := in.prefTop[reports-1]
-	age := now.Sub(EventTime(in.Reports[top]))
+	age := now.UnixNano() - in.times[top]
 	return in.levels[top] * math.Exp2(-float64(age)/hl) * conf, reports
 }
 
-// classOf returns an incident's class with the reports it has at now.
-func (ix *Index) classOf(in *Incident, reports int) string {
-	class, _ := ix.tx.Level(in.Reports[in.prefTop[reports-1]].Classification)
-	return class
+// key returns an incident's region and class (Index.key) with the reports
+// it has at now.
+func (in *Incident) key(reports int) int32 {
+	return in.keys[in.prefTop[reports-1]]
 }
 
 func outletOf(e events.Event) string {
@@ -284,109 +348,242 @@ type Source struct {
 // clustering failed to join, or a run of launches, read as the strongest of
 // them, so that more feeds do not make more crisis.
 type acc struct {
-	esc, de   map[string]float64 // by region and class: the strongest value
+	esc, de   []float64 // by region and class (Index.key): the strongest value, 0 if none
 	incidents int
 	reports   int
-	contrib   []Contribution
+	// cands are the incidents behind the number, when the snapshot lists
+	// them: only the topN largest become Contributions.
+	cands []cand
+	now   time.Time
 }
 
-func (a *acc) add(key string, v float64, de bool, reports int) {
-	m := &a.esc
+// cand is an incident behind a number and its score at now.
+type cand struct {
+	in      *Incident
+	score   float64 // rounded as Contribution.Score
+	raw     float64
+	reports int
+	de      bool
+}
+
+func (ix *Index) newAcc() *acc {
+	return &acc{esc: make([]float64, ix.nKeys), de: make([]float64, ix.nKeys)}
+}
+
+func (a *acc) add(key int32, v float64, de bool, reports int) {
+	m := a.esc
 	if de {
-		m = &a.de
+		m = a.de
 	}
-	if *m == nil {
-		*m = map[string]float64{}
-	}
-	(*m)[key] = math.Max((*m)[key], v)
+	m[key] = math.Max(m[key], v)
 	a.incidents++
 	a.reports += reports
 }
 
-func values(m map[string]float64) []float64 {
-	out := make([]float64, 0, len(m))
+// values returns the strongest value of every region and class that has
+// one (incident values are positive).
+func values(m []float64) []float64 {
+	var out []float64
 	for _, v := range m {
-		out = append(out, v)
+		if v > 0 {
+			out = append(out, v)
+		}
 	}
 	return out
 }
 
-// clustered returns the incidents, up to date with the events. Events added
-// in time order extend the clustering; an older one, or a prune, rebuilds it
-// from scratch, so the result is always that of clustering the whole set in
-// time order. The caller holds ix.mu.
+// key numbers a region and an incident class (a class's or a type's ID)
+// for acc.
+func (ix *Index) key(region, class string) int32 {
+	return int32(ix.regionIdx[region]*len(ix.classIdx) + ix.classIdx[class])
+}
+
+// clustered brings the clustering up to date with the events held and
+// returns the incidents in order of their first report. The result is
+// always that of clustering the events held in time order from scratch
+// (TestIncrementalClusteringIsExact), but costs only what changed: the
+// incidents that ended before a new cutoff are dropped, and a late event
+// redoes the clustering from its own time on. It invalidates the cached
+// steps at and after the earliest time that changed. The caller holds cmu.
 func (ix *Index) clustered() []*Incident {
+	ix.mu.Lock()
+	pending := ix.pending
+	ix.pending = nil
+	cutoff := ix.cutoff
+	ix.mu.Unlock()
 	if ix.clu == nil {
 		ix.clu = newClusterer(ix)
 	}
-	if len(ix.pending) > 0 && !ix.dirty {
-		sortEvents(ix.pending)
-		if ix.clu.canExtend(ix.pending[0]) {
-			for _, e := range ix.pending {
-				ix.clu.add(e)
+	if cutoff.After(ix.cluCutoff) {
+		if ix.clu.prune(cutoff) {
+			clear(ix.steps)
+			ix.byRegion = nil
+		}
+		ix.cluCutoff = cutoff
+		// Nothing asks for a step this far before the window (the history
+		// reaches 720 h back, the baseline 28 days).
+		for k := range ix.steps {
+			if time.Unix(0, k).Before(cutoff.Add(-48 * time.Hour)) {
+				delete(ix.steps, k)
+			}
+		}
+	}
+	if len(pending) == 0 {
+		return ix.clu.all
+	}
+	rs := make([]entry, len(pending))
+	for i, e := range pending {
+		rs[i] = entry{e, ix.vocab.set(e.Title)}
+	}
+	sortReports(rs)
+	// Each family of types clusters on its own: a late event rewinds its
+	// own family only.
+	byFamily := map[string][]entry{}
+	var families []string
+	for _, r := range rs {
+		f := ix.clu.family(r.e)
+		if _, ok := byFamily[f]; !ok {
+			families = append(families, f)
+		}
+		byFamily[f] = append(byFamily[f], r)
+	}
+	sort.Strings(families)
+	t := EventTime(rs[0].e)
+	changed := map[string]bool{}
+	for _, f := range families {
+		list := byFamily[f]
+		from := list[0].e
+		if ix.clu.canExtend(from) {
+			for _, r := range list {
+				changed[ix.clu.addReport(r).Region] = true
 			}
 		} else {
-			ix.dirty = true
+			out, u := ix.clu.rewind(from)
+			list = append(out, list...)
+			sortReports(list)
+			for _, r := range list {
+				ix.clu.addReport(r)
+			}
+			ix.clu.sortTail(EventTime(from).Add(-ix.clu.longest()))
+			ix.clu.changed(u, changed)
+		}
+		ix.clu.sortTail(EventTime(from).Add(-ix.clu.longest()))
+	}
+	ix.byRegion = nil
+	for k, st := range ix.steps {
+		if time.Unix(0, k).Before(t) {
+			continue
+		}
+		st.snap = nil
+		for r := range changed {
+			delete(st.region, r)
 		}
 	}
-	if ix.dirty {
-		ix.clu = newClusterer(ix)
-		all := make([]events.Event, 0, len(ix.events))
-		for _, e := range ix.events {
-			all = append(all, e)
-		}
-		sortEvents(all)
-		for _, e := range all {
-			ix.clu.add(e)
-		}
-		ix.dirty = false
-	}
-	ix.pending = ix.pending[:0]
 	return ix.clu.all
 }
 
 // Snapshot computes every number at now, with the regions' z-scores, listing
 // each number's topN largest incidents (score descending, then ID).
 func (ix *Index) Snapshot(now time.Time, topN int) Snapshot {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	return ix.snapshot(now, topN, true)
+	ix.cmu.Lock()
+	defer ix.cmu.Unlock()
+	return ix.snapshot(ix.clustered(), now, topN, true)
 }
 
 // SnapshotNumbers computes the numbers at now without contributions or
-// z-scores: what a replay step or a chart needs.
+// z-scores: what a replay step or a chart needs. At a whole hour or
+// baseline step it answers from the cache.
 func (ix *Index) SnapshotNumbers(now time.Time) Snapshot {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	return ix.snapshot(now, 0, false)
+	ix.cmu.Lock()
+	defer ix.cmu.Unlock()
+	incidents := ix.clustered()
+	if !now.Equal(now.Truncate(time.Hour)) && !now.Equal(now.Truncate(ix.tx.Index.BaselineStep)) {
+		return ix.snapshot(incidents, now, 0, false)
+	}
+	st := ix.step(now)
+	if st.snap == nil {
+		snap := ix.snapshotInto(incidents, now, 0, false, st.region)
+		st.snap = &snap
+	}
+	return copySnapshot(*st.snap)
 }
 
-func (ix *Index) snapshot(now time.Time, topN int, withZ bool) Snapshot {
-	incidents := ix.clustered() // in time order of their first report
-	total := &acc{}
+// copySnapshot copies a snapshot's maps, so that the cached one stays as
+// it is whatever the caller does.
+func copySnapshot(s Snapshot) Snapshot {
+	s.Regions, s.Categories = maps.Clone(s.Regions), maps.Clone(s.Categories)
+	return s
+}
+
+// step returns the cache entry of a whole baseline step. The caller holds
+// cmu.
+func (ix *Index) step(t time.Time) *step {
+	k := t.UnixNano()
+	st, ok := ix.steps[k]
+	if !ok {
+		st = &step{region: map[string]float64{}}
+		ix.steps[k] = st
+	}
+	return st
+}
+
+// regionAt returns a region's gauge before rounding at a whole baseline
+// step, from the cache if its incidents at or before the step did not
+// change since. The caller holds cmu.
+func (ix *Index) regionAt(incidents []*Incident, t time.Time, region string) float64 {
+	st := ix.step(t)
+	if v, ok := st.region[region]; ok {
+		return v
+	}
+	if ix.byRegion == nil {
+		ix.byRegion = map[string][]*Incident{}
+		for _, in := range incidents {
+			ix.byRegion[in.Region] = append(ix.byRegion[in.Region], in)
+		}
+	}
+	list := ix.byRegion[region]
+	a := ix.newAcc()
+	end := sort.Search(len(list), func(i int) bool { return list[i].Start.After(t) })
+	for _, in := range list[:end] {
+		if s, reports := ix.incidentScore(in, t); s > 0 {
+			a.add(in.key(reports), s, in.ty.Deescalatory, reports)
+		}
+	}
+	v := ix.Gauge(values(a.esc), values(a.de))
+	st.region[region] = v
+	return v
+}
+
+func (ix *Index) snapshot(incidents []*Incident, now time.Time, topN int, withZ bool) Snapshot {
+	return ix.snapshotInto(incidents, now, topN, withZ, nil)
+}
+
+// snapshotInto computes a snapshot; raw, if not nil, receives each
+// region's gauge before rounding.
+func (ix *Index) snapshotInto(incidents []*Incident, now time.Time, topN int, withZ bool, raw map[string]float64) Snapshot {
+	total := ix.newAcc()
 	regions := map[string]*acc{}
 	cats := map[string]*acc{}
 	for _, r := range ix.tx.Regions {
-		regions[r.ID] = &acc{}
+		regions[r.ID] = ix.newAcc()
 	}
 	for _, s := range ix.tx.Sections {
-		cats[s.ID] = &acc{}
+		cats[s.ID] = ix.newAcc()
 	}
-	for _, in := range incidents {
+	// Incidents are in order of their first report: none after now counts.
+	end := sort.Search(len(incidents), func(i int) bool { return incidents[i].Start.After(now) })
+	for _, in := range incidents[:end] {
 		s, reports := ix.incidentScore(in, now)
 		if s <= 0 {
 			continue
 		}
-		de := ix.tx.TypeByID(in.Type).Deescalatory
-		var c Contribution
-		if topN > 0 {
-			c = ix.contribution(in, now, s, reports, de)
-		}
-		key := in.Region + "/" + ix.classOf(in, reports)
+		de := in.ty.Deescalatory
+		key := in.key(reports)
 		for _, a := range [3]*acc{total, regions[in.Region], cats[in.Section]} {
 			a.add(key, s, de, reports)
 			if topN > 0 {
-				a.contrib = append(a.contrib, c)
+				a.cands = append(a.cands, cand{in, round(s, 4), s, reports, de})
+				a.now = now
 			}
 		}
 	}
@@ -405,6 +602,9 @@ func (ix *Index) snapshot(now time.Time, topN int, withZ bool) Snapshot {
 			n.ZScore = &v
 		}
 		snap.Regions[id] = n
+		if raw != nil {
+			raw[id] = ix.Gauge(values(a.esc), values(a.de))
+		}
 	}
 	for id, a := range cats {
 		snap.Categories[id] = ix.section(a, topN)
@@ -427,7 +627,9 @@ func (ix *Index) eastAsia(regions map[string]*acc, total *acc, topN int) Number 
 		}
 		scale := ix.Gauge(values(a.esc), values(a.de)) / e
 		for _, v := range a.esc {
-			all = append(all, v*scale)
+			if v > 0 {
+				all = append(all, v*scale)
+			}
 		}
 	}
 	n.Value = round(ix.Aggregate(all), 2)
@@ -442,7 +644,7 @@ func (ix *Index) section(a *acc, topN int) Number {
 	n := ix.number(a, topN)
 	all := values(a.esc)
 	for k, v := range a.de {
-		if v > a.esc[k] {
+		if v > 0 && v > a.esc[k] {
 			all = append(all, v)
 		}
 	}
@@ -481,15 +683,17 @@ func (ix *Index) contribution(in *Incident, now time.Time, score float64, report
 
 func (ix *Index) number(a *acc, topN int) Number {
 	v := round(ix.Gauge(values(a.esc), values(a.de)), 2)
-	sort.Slice(a.contrib, func(i, j int) bool {
-		if a.contrib[i].Score != a.contrib[j].Score {
-			return a.contrib[i].Score > a.contrib[j].Score
+	sort.Slice(a.cands, func(i, j int) bool {
+		if a.cands[i].score != a.cands[j].score {
+			return a.cands[i].score > a.cands[j].score
 		}
-		return a.contrib[i].IncidentID < a.contrib[j].IncidentID
+		return a.cands[i].in.ID < a.cands[j].in.ID
 	})
-	top := a.contrib[:min(topN, len(a.contrib))]
-	return Number{Value: v, Band: ix.tx.Band(v), Incidents: a.incidents, Events: a.reports,
-		Top: append([]Contribution{}, top...)}
+	top := make([]Contribution, 0, min(topN, len(a.cands)))
+	for _, c := range a.cands[:min(topN, len(a.cands))] {
+		top = append(top, ix.contribution(c.in, a.now, c.raw, c.reports, c.de))
+	}
+	return Number{Value: v, Band: ix.tx.Band(v), Incidents: a.incidents, Events: a.reports, Top: top}
 }
 
 // round rounds to d decimals, so that numbers computed from the same events
@@ -532,10 +736,12 @@ func (ix *Index) Events(q Query) []events.Event {
 	return out
 }
 
-// Incidents returns the incidents (clusters of reports), in ID order.
+// Incidents returns the incidents (clusters of reports), in ID order. They
+// are the index's own: the caller must not change them, nor use them after
+// adding events.
 func (ix *Index) Incidents() []*Incident {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.cmu.Lock()
+	defer ix.cmu.Unlock()
 	out := append([]*Incident(nil), ix.clustered()...)
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out

@@ -19,7 +19,7 @@ var t0 = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 
 func ev(i int, typ, region string, at time.Time) events.Event {
 	return events.Event{
-		ID:        events.ID(fmt.Sprintf("guid-%d", i), ""),
+		ID:        events.ID("f", fmt.Sprintf("guid-%d", i), ""),
 		Source:    events.Source{FeedID: "f", Outlet: "O", Kind: events.KindNews, Credibility: 1},
 		Title:     fmt.Sprintf("k%dk q%dq", i, i), // unique words: one incident per event
 		Link:      fmt.Sprintf("https://x/%d", i),
@@ -239,25 +239,9 @@ func BenchmarkAdd(b *testing.B) {
 	}
 }
 
-func BenchmarkSnapshot10k(b *testing.B) {
-	ix := benchIndex(10000)
-	now := t0.Add(24 * time.Hour)
-	for b.Loop() {
-		ix.Snapshot(now, 0) // what a /metrics scrape computes
-	}
-}
-
-func BenchmarkSnapshot10kTop5(b *testing.B) {
-	ix := benchIndex(10000)
-	now := t0.Add(24 * time.Hour)
-	for b.Loop() {
-		ix.Snapshot(now, 5)
-	}
-}
-
 func report(id, outlet, typ, region, title string, at time.Time) events.Event {
 	e := ev(0, typ, region, at)
-	e.ID = events.ID(id, "")
+	e.ID = events.ID("f", id, "")
 	e.Title = title
 	e.Source.Outlet = outlet
 	return e

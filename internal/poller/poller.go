@@ -1,11 +1,15 @@
 // Package poller schedules the polls of every feed: each on its interval with
-// jitter, first polls spread out, exponential backoff on failure and
-// Retry-After honoured. A feed's conditional-GET validators advance only when
-// its items were handled, so a failed hand-off refetches everything.
+// jitter, first polls spread out at a deterministic offset of each feed,
+// exponential backoff on failure and Retry-After honoured. A feed's
+// conditional-GET validators advance only when its items were handled, so a
+// failed hand-off refetches everything. (The collector's hand-off is a write
+// to its outbox: Kafka's failures do not reach the poller.)
 package poller
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -24,8 +28,10 @@ type Config struct {
 	// Jitter is the fraction (0..1) by which each wait is randomly
 	// lengthened or shortened; default 0.1.
 	Jitter float64
-	// StartSpread spreads the first polls over min(interval, StartSpread);
-	// 0 polls every feed at once.
+	// StartSpread spreads the first polls over min(interval, StartSpread),
+	// each feed at its own offset (StartOffset), so that a restart does
+	// not fetch every feed at once; SpreadInterval spreads each feed's
+	// first poll over its interval; 0 polls every feed at once.
 	StartSpread time.Duration
 	// BackoffBase is the wait after a feed's first failure, doubled after
 	// each further one up to BackoffMax; defaults 30s and 1h.
@@ -33,6 +39,32 @@ type Config struct {
 	BackoffMax  time.Duration
 	// MaxRetryAfter caps a server's Retry-After; default 6h.
 	MaxRetryAfter time.Duration
+}
+
+// SpreadInterval, as Config.StartSpread, spreads each feed's first poll
+// over its own interval: the collector's default.
+const SpreadInterval time.Duration = -1
+
+// StartOffset returns the delay of a feed's first poll within spread: a
+// hash of its id, so the same feed starts at the same offset on every
+// restart and replica, and many feeds spread evenly.
+func StartOffset(feedID string, spread time.Duration) time.Duration {
+	if spread <= 0 {
+		return 0
+	}
+	sum := sha256.Sum256([]byte(feedID))
+	frac := float64(binary.BigEndian.Uint64(sum[:8])>>11) / (1 << 53) // [0, 1)
+	return time.Duration(frac * float64(spread))
+}
+
+func (p *Poller) firstWait(feed feedlist.Feed) time.Duration {
+	switch s := p.cfg.StartSpread; {
+	case s == SpreadInterval:
+		return StartOffset(feed.ID, feed.Interval)
+	case s > 0:
+		return StartOffset(feed.ID, min(feed.Interval, s))
+	}
+	return 0
 }
 
 // Handler receives a successful fetch. Returning an error keeps the feed's
@@ -81,7 +113,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		errs: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "tensionwatch_collector_fetch_errors_total",
-			Help: "Failed polls by reason: http_4xx, http_5xx, rate_limited, too_large, not_a_feed, private_address, timeout, redirects, network, handoff (the items could not be produced), other.",
+			Help: "Failed polls by reason: http_4xx, http_5xx, rate_limited, too_large, not_a_feed, private_address, timeout, redirects, network, handoff (the items could not be handed to the collector: its outbox could not be written or is full), other.",
 		}, []string{"reason"}),
 	}
 }
@@ -144,10 +176,7 @@ func (p *Poller) loop(ctx context.Context, feed feedlist.Feed) {
 		val      fetcher.Validators
 		failures int
 	)
-	wait := time.Duration(0)
-	if p.cfg.StartSpread > 0 {
-		wait = time.Duration(rand.Int64N(int64(min(feed.Interval, p.cfg.StartSpread))))
-	}
+	wait := p.firstWait(feed)
 	for {
 		t := time.NewTimer(wait)
 		select {
@@ -169,9 +198,20 @@ func (p *Poller) loop(ctx context.Context, feed feedlist.Feed) {
 		backoff := p.cfg.BackoffBase << min(failures-1, 20)
 		backoff = p.jitter(min(backoff, p.cfg.BackoffMax))
 		wait = max(backoff, min(next, p.cfg.MaxRetryAfter))
-		p.log.Warn("feed poll failed", "feed", feed.ID, "url", feed.URL, "reason", fetcher.Reason(err), "err", err, "failures", failures, "next_poll_in", wait.Round(time.Millisecond).String())
+		reason := fetcher.Reason(err)
+		var he handoffError
+		if errors.As(err, &he) {
+			reason = "handoff"
+		}
+		p.log.Warn("feed poll failed", "feed", feed.ID, "url", feed.URL, "reason", reason, "err", err, "failures", failures, "next_poll_in", wait.Round(time.Millisecond).String())
 	}
 }
+
+// handoffError is a Handler's error: the fetch succeeded, its items could
+// not be handed off.
+type handoffError struct{ error }
+
+func (e handoffError) Unwrap() error { return e.error }
 
 // pollOnce fetches and hands off one feed. On failure it returns the
 // server's Retry-After, if any.
@@ -187,8 +227,11 @@ func (p *Poller) pollOnce(ctx context.Context, feed feedlist.Feed, val *fetcher.
 		if !res.NotModified {
 			p.m.items.WithLabelValues(feed.ID).Add(float64(len(res.Items)))
 		}
-		if err = p.handle(ctx, feed, res); err != nil && ctx.Err() == nil {
-			p.m.errs.WithLabelValues("handoff").Inc()
+		if err = p.handle(ctx, feed, res); err != nil {
+			if ctx.Err() == nil {
+				p.m.errs.WithLabelValues("handoff").Inc()
+			}
+			err = handoffError{err}
 		}
 	}
 	if err != nil {

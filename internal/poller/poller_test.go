@@ -3,6 +3,7 @@ package poller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -186,4 +187,78 @@ func TestCancelStopsPromptly(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("Run did not return after cancel")
 	}
+}
+
+// TestStartOffsetsAreDeterministicAndEven: a feed's first poll comes at the
+// same offset on every start; 2,000 feeds spread evenly over the spread.
+func TestStartOffsetsAreDeterministicAndEven(t *testing.T) {
+	const spread = 15 * time.Minute
+	buckets := make([]int, 10)
+	for i := range 2000 {
+		id := fmt.Sprintf("feed-%d", i)
+		d := StartOffset(id, spread)
+		if d != StartOffset(id, spread) {
+			t.Fatalf("%s: offset changes between calls", id)
+		}
+		if d < 0 || d >= spread {
+			t.Fatalf("%s: offset %s outside [0, %s)", id, d, spread)
+		}
+		buckets[int(d*10/spread)]++
+	}
+	for i, n := range buckets {
+		if n < 150 || n > 250 {
+			t.Errorf("offsets in tenth %d of the spread: %d of 2000, want about 200 (%v)", i, n, buckets)
+		}
+	}
+	if StartOffset("x", 0) != 0 {
+		t.Error("no spread must mean no offset")
+	}
+}
+
+// TestFirstPollsAtTheirOffsets: with SpreadInterval, each feed is first
+// polled at its offset within its interval, not all at once.
+func TestFirstPollsAtTheirOffsets(t *testing.T) {
+	const interval = 2 * time.Second
+	var mu sync.Mutex
+	first := map[string]time.Time{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if _, ok := first[r.URL.Path]; !ok {
+			first[r.URL.Path] = time.Now()
+		}
+		mu.Unlock()
+		io.WriteString(w, atom)
+	}))
+	defer srv.Close()
+	var feeds []feedlist.Feed
+	for i := range 8 {
+		feeds = append(feeds, feedlist.Feed{ID: fmt.Sprintf("f%d", i), URL: fmt.Sprintf("%s/f%d", srv.URL, i), Interval: interval})
+	}
+	start := time.Now()
+	runPoller(t, Config{StartSpread: SpreadInterval, Jitter: 0.01}, feeds, ok)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(first)
+		mu.Unlock()
+		if n == len(feeds) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d feeds polled", n, len(feeds))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var offsets []time.Duration
+	for _, f := range feeds {
+		want := StartOffset(f.ID, interval)
+		got := first["/"+f.ID].Sub(start)
+		offsets = append(offsets, got)
+		if got < want-50*time.Millisecond || got > want+500*time.Millisecond {
+			t.Errorf("%s first polled after %s, want at its offset %s", f.ID, got.Round(time.Millisecond), want.Round(time.Millisecond))
+		}
+	}
+	t.Logf("first polls after %v", offsets)
 }

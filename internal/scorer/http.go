@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -40,6 +41,9 @@ func (s *Scorer) Handler() http.Handler {
 // IndexResponse is the body of /api/v1/index.
 type IndexResponse struct {
 	index.Snapshot
+	// Watch says whether anyone is watching the feeds; while it is blind,
+	// every band is "no_data".
+	Watch Watch         `json:"watch"`
 	Bands []events.Band `json:"bands"`
 	// Parameters publishes the index's parameters (durations as text).
 	Parameters Parameters `json:"parameters"`
@@ -75,7 +79,7 @@ type TypeLevel struct {
 
 func (s *Scorer) serveIndex(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	at := s.cfg.Now()
+	var at time.Time
 	if v := q.Get("at"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
@@ -87,14 +91,21 @@ func (s *Scorer) serveIndex(w http.ResponseWriter, r *http.Request) {
 	top := s.cfg.TopN
 	if v := q.Get("top"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 50 {
-			writeError(w, http.StatusBadRequest, "top: want a whole number from 0 to 50")
+		if err != nil || n < 0 || n > MaxTop {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("top: want a whole number from 0 to %d", MaxTop))
 			return
 		}
 		top = n
 	}
+	// The served snapshot, unless a past time is asked for.
+	var snap index.Snapshot
+	if at.IsZero() {
+		snap = withTop(s.current().snap, top)
+	} else {
+		snap = s.ix.Snapshot(at, top)
+	}
 	ix := s.tx.Index
-	resp := IndexResponse{Snapshot: s.ix.Snapshot(at, top), Bands: ix.Bands, Parameters: Parameters{
+	resp := IndexResponse{Snapshot: snap, Watch: s.Watch(s.cfg.Now()), Bands: ix.Bands, Parameters: Parameters{
 		IndexSpec: ix, Window: ix.Window.String(), ClusterWindow: ix.ClusterWindow.String(),
 		ClusterGap: ix.ClusterGap.String(), ClusterSpan: ix.ClusterSpan.String(),
 		BaselineWindow: ix.BaselineWindow.String(), BaselineStep: ix.BaselineStep.String(),
@@ -104,7 +115,21 @@ func (s *Scorer) serveIndex(w http.ResponseWriter, r *http.Request) {
 	}
 	resp.Classes = s.tx.Classes
 	resp.ModelVersion = classify.BuiltinModelVersion()
+	if resp.Watch.Blind {
+		markNoData(&resp.Snapshot)
+	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// markNoData sets every band of a snapshot to NoData.
+func markNoData(snap *index.Snapshot) {
+	snap.Gauge.Band = NoData
+	for _, m := range []map[string]index.Number{snap.Regions, snap.Categories} {
+		for id, n := range m {
+			n.Band = NoData
+			m[id] = n
+		}
+	}
 }
 
 // EventsResponse is the body of /api/v1/events.
@@ -187,26 +212,19 @@ type StatusResponse struct {
 	Events     int        `json:"events"`
 	LastEvent  *time.Time `json:"last_event,omitempty"`
 	FeedsUp    int        `json:"feeds_up"`
-	FeedsTotal int        `json:"feeds_total"` // 0 when no collector runs in this process
+	FeedsTotal int        `json:"feeds_total"`
+	Watch      Watch      `json:"watch"`
+	// History says whether the events topic still held the whole window
+	// when the scorer started.
+	History HistoryStatus `json:"history"`
 }
 
 func (s *Scorer) serveStatus(w http.ResponseWriter, _ *http.Request) {
-	resp := StatusResponse{Ready: s.Ready(), Events: s.ix.Len()}
+	now := s.cfg.Now()
+	resp := StatusResponse{Ready: s.Ready(), Events: s.ix.Len(), Watch: s.Watch(now), History: s.HistoryAt(now)}
+	resp.FeedsUp, resp.FeedsTotal = resp.Watch.FeedsOK, resp.Watch.Feeds
 	if t := s.lastEvent.Load(); t != nil {
 		resp.LastEvent = t
-	}
-	if mfs, err := s.cfg.Gatherer.Gather(); err == nil {
-		for _, mf := range mfs {
-			if mf.GetName() != "tensionwatch_collector_feed_up" {
-				continue
-			}
-			for _, m := range mf.GetMetric() {
-				resp.FeedsTotal++
-				if m.GetGauge().GetValue() == 1 {
-					resp.FeedsUp++
-				}
-			}
-		}
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
@@ -220,43 +238,101 @@ type Alert struct {
 	Summary  string `json:"summary"`
 }
 
+// The windows and thresholds of the rules that /api/v1/alerts mirrors
+// (deploy/prometheus/rules/tensionwatch.rules.yml; deploy's tests check that
+// the rules use these values and the taxonomy's bands).
+const (
+	SevereEventWindow = 15 * time.Minute  // TensionSevereEvent: increase(...[15m])
+	RapidRiseWindow   = 6 * time.Hour     // TensionRapidRise: offset 6h
+	RapidRisePoints   = 25.0              // TensionRapidRise: >= 25
+	AnomalyZ          = 3.0               // TensionRegionAnomaly: >= 3
+	ConsumerLagLimit  = 300 * time.Second // TensionwatchConsumerLag: > 300
+)
+
 func (s *Scorer) serveAlerts(w http.ResponseWriter, _ *http.Request) {
-	now := s.cfg.Now()
-	snap := s.ix.Snapshot(now, 0)
+	cur := s.current()
+	now, snap := cur.at, cur.snap
+	watch := s.Watch(s.cfg.Now())
 	var out []Alert
-	for _, reg := range s.tx.Regions {
-		n := snap.Regions[reg.ID]
-		switch {
-		case n.Value >= 80:
-			out = append(out, Alert{"TensionSevere", "page", reg.ID, fmt.Sprintf("severe: %.1f", n.Value)})
-		case n.Value >= 60:
-			out = append(out, Alert{"TensionHigh", "warning", reg.ID, fmt.Sprintf("high: %.1f", n.Value)})
-		case n.Value >= 30:
-			out = append(out, Alert{"TensionElevated", "info", reg.ID, fmt.Sprintf("elevated: %.1f", n.Value)})
-		}
-		if n.ZScore != nil && *n.ZScore >= 3 {
-			out = append(out, Alert{"TensionRegionAnomaly", "warning", reg.ID, fmt.Sprintf("z-score %.1f above its baseline", *n.ZScore)})
-		}
+	// Pipeline alerts first: while the watch is blind, the numbers say
+	// nothing, and no tension alert is listed.
+	if watch.Blind {
+		out = append(out, Alert{"TensionwatchBlind", "page", "all", "no data: " + watch.Reason})
+	} else if watch.FeedsOK < watch.Feeds {
+		out = append(out, Alert{"TensionwatchFeedFailing", "ticket", "all",
+			fmt.Sprintf("%d of %d feeds not fetched successfully within two poll intervals", watch.Feeds-watch.FeedsOK, watch.Feeds)})
 	}
-	if snap.Gauge.Value >= 80 {
-		out = append(out, Alert{"TensionGaugeSevere", "page", "all", fmt.Sprintf("East Asia gauge %.1f", snap.Gauge.Value)})
+	if !s.Ready() {
+		out = append(out, Alert{"TensionwatchReplaying", "info", "all", "replaying the events topic; numbers are partial"})
 	}
-	if before := s.ix.SnapshotNumbers(now.Add(-6 * time.Hour)); snap.Gauge.Value-before.Gauge.Value >= 25 {
-		out = append(out, Alert{"TensionRapidRise", "warning", "all", fmt.Sprintf("+%.1f points in 6 hours", snap.Gauge.Value-before.Gauge.Value)})
+	if h := s.HistoryAt(now); h.Partial {
+		out = append(out, Alert{"TensionwatchPartialHistory", "ticket", "all", h.Reason})
 	}
-	for _, e := range s.ix.Events(index.Query{Since: now.Add(-15 * time.Minute)}) {
-		if e.Classification.Severe {
-			out = append(out, Alert{"TensionSevereEvent", "page", e.Classification.Region, e.Classification.Type})
-		}
+	if lag := s.lagSeconds(); lag > ConsumerLagLimit.Seconds() {
+		out = append(out, Alert{"TensionwatchConsumerLag", "warning", "all", fmt.Sprintf("the scorer reads events %.0f s late", lag)})
+	}
+	if !watch.Blind {
+		out = append(out, s.tensionAlerts(now, snap)...)
+	}
+	for _, e := range s.SevereSince(s.cfg.Now().Add(-SevereEventWindow)) {
+		out = append(out, Alert{"TensionSevereEvent", "page", e.Classification.Region, e.Classification.Type + ": " + e.Title})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return severityRank[out[i].Severity] < severityRank[out[j].Severity] })
 	if out == nil {
 		out = []Alert{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"alerts": out})
+	writeJSON(w, http.StatusOK, map[string]any{"alerts": out, "watch": watch})
 }
 
-var severityRank = map[string]int{"page": 0, "warning": 1, "info": 2}
+// tensionAlerts are the alerts the numbers raise, at the taxonomy's bands:
+// a region in its band above calm, the gauge in the top band, a rapid rise
+// and an anomaly.
+func (s *Scorer) tensionAlerts(now time.Time, snap index.Snapshot) []Alert {
+	bands := s.tx.Index.Bands
+	top := bands[len(bands)-1]
+	var out []Alert
+	for _, reg := range s.tx.Regions {
+		n := snap.Regions[reg.ID]
+		for i := len(bands) - 1; i > 0; i-- {
+			if n.Value >= bands[i].Min {
+				out = append(out, Alert{bandAlert(bands[i].Name), bandSeverity(i, len(bands)), reg.ID, fmt.Sprintf("%s: %.1f", bands[i].Name, n.Value)})
+				break
+			}
+		}
+		if n.ZScore != nil && *n.ZScore >= AnomalyZ {
+			out = append(out, Alert{"TensionRegionAnomaly", "warning", reg.ID, fmt.Sprintf("z-score %.1f above its baseline", *n.ZScore)})
+		}
+	}
+	if snap.Gauge.Value >= top.Min {
+		out = append(out, Alert{"TensionGaugeSevere", "page", "all", fmt.Sprintf("East Asia gauge %.1f (%s)", snap.Gauge.Value, top.Name)})
+	}
+	if before := s.ix.SnapshotNumbers(now.Add(-RapidRiseWindow)); snap.Gauge.Value-before.Gauge.Value >= RapidRisePoints {
+		out = append(out, Alert{"TensionRapidRise", "warning", "all", fmt.Sprintf("+%.1f points in 6 hours", snap.Gauge.Value-before.Gauge.Value)})
+	}
+	return out
+}
+
+// bandAlert names a band's alert as the rules do: TensionElevated,
+// TensionHigh, TensionSevere.
+func bandAlert(band string) string {
+	if band == "" {
+		return "Tension"
+	}
+	return "Tension" + strings.ToUpper(band[:1]) + band[1:]
+}
+
+// bandSeverity: the top band pages, the one below warns, the others inform.
+func bandSeverity(i, n int) string {
+	switch i {
+	case n - 1:
+		return "page"
+	case n - 2:
+		return "warning"
+	}
+	return "info"
+}
+
+var severityRank = map[string]int{"page": 0, "warning": 1, "ticket": 2, "info": 3}
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -2,7 +2,10 @@ package scorer
 
 import (
 	"log/slog"
+	"math"
 	"runtime"
+	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,24 +26,46 @@ type Config struct {
 	// passed to New. Default: that Registerer, if it is a Gatherer.
 	Gatherer prometheus.Gatherer
 	Now      func() time.Time // default time.Now
+	// HeartbeatTimeout is how long a collector's heartbeat counts; after
+	// it, the collector is taken for gone. Default 5 minutes (collectors
+	// beat every minute).
+	HeartbeatTimeout time.Duration
+	// RefreshInterval is how often Run looks for new events to compute a
+	// snapshot from (default 5s); MaxSnapshotAge how old the served
+	// snapshot may grow without new events (default 30s).
+	RefreshInterval time.Duration
+	MaxSnapshotAge  time.Duration
 }
 
 // Scorer holds the index and its metrics.
 type Scorer struct {
-	cfg   Config
-	tx    *events.Taxonomy
-	ix    *index.Index
-	log   *slog.Logger
-	ready atomic.Bool
+	cfg     Config
+	tx      *events.Taxonomy
+	ix      *index.Index
+	log     *slog.Logger
+	ready   atomic.Bool
+	lagBits atomic.Uint64
 	// lastEvent is the Kafka time of the newest message read.
 	lastEvent atomic.Pointer[time.Time]
+	// scored holds when each live severe event was scored, for the page's
+	// list of severe events (the rule's clock, not the publication time).
+	mu     sync.Mutex
+	scored map[string]scoredEvent
+	// beats holds each collector's latest heartbeat.
+	beats map[string]events.Heartbeat
+	// history is what the start-up replay found in the topic.
+	history History
+	// rf holds the served snapshot (refresh.go).
+	rf refresher
 
-	eventsTotal *prometheus.CounterVec
-	severe      *prometheus.CounterVec
-	consumed    prometheus.Counter
-	dups        prometheus.Counter
-	decodeFail  prometheus.Counter
-	lag         prometheus.Gauge
+	eventsTotal    *prometheus.CounterVec
+	severe         *prometheus.CounterVec
+	replayed       prometheus.Counter
+	refreshSeconds prometheus.Histogram
+	consumed       prometheus.Counter
+	dups           prometheus.Counter
+	decodeFail     prometheus.Counter
+	lag            prometheus.Gauge
 }
 
 // New returns a scorer whose metrics are registered with reg.
@@ -57,10 +82,19 @@ func New(cfg Config, tx *events.Taxonomy, reg prometheus.Registerer, log *slog.L
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.HeartbeatTimeout <= 0 {
+		cfg.HeartbeatTimeout = 5 * time.Minute
+	}
+	if cfg.RefreshInterval <= 0 {
+		cfg.RefreshInterval = 5 * time.Second
+	}
+	if cfg.MaxSnapshotAge <= 0 {
+		cfg.MaxSnapshotAge = 30 * time.Second
+	}
 	if cfg.Version == "" {
 		cfg.Version = "devel"
 	}
-	s := &Scorer{cfg: cfg, tx: tx, ix: index.New(tx), log: log}
+	s := &Scorer{cfg: cfg, tx: tx, ix: index.New(tx), log: log, scored: map[string]scoredEvent{}, beats: map[string]events.Heartbeat{}}
 	if s.cfg.Gatherer == nil {
 		if g, ok := reg.(prometheus.Gatherer); ok {
 			s.cfg.Gatherer = g
@@ -77,6 +111,15 @@ func New(cfg Config, tx *events.Taxonomy, reg prometheus.Registerer, log *slog.L
 		Name: "tensionwatch_severe_events_total",
 		Help: "Distinct events that page on their own (rules.severe: a missile over Japan, live fire or a blockade around Taiwan, shots fired).",
 	}, []string{"type", "region"})
+	s.replayed = f.NewCounter(prometheus.CounterOpts{
+		Name: "tensionwatch_scorer_replayed_events_total",
+		Help: "Distinct relevant events scored from the start-up replay of the events topic; they do not move tensionwatch_events_total or tensionwatch_severe_events_total, which count news.",
+	})
+	s.refreshSeconds = f.NewHistogram(prometheus.HistogramOpts{
+		Name:    "tensionwatch_scorer_snapshot_duration_seconds",
+		Help:    "Time to prune the index and compute the snapshot that /metrics, the API and the page serve.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 4, 8),
+	})
 	s.consumed = f.NewCounter(prometheus.CounterOpts{
 		Name: "tensionwatch_scorer_events_consumed_total",
 		Help: "Messages read from the events topic, duplicates and undecodable ones included.",
@@ -91,7 +134,7 @@ func New(cfg Config, tx *events.Taxonomy, reg prometheus.Registerer, log *slog.L
 	})
 	s.lag = f.NewGauge(prometheus.GaugeOpts{
 		Name: "tensionwatch_scorer_consumer_lag_seconds",
-		Help: "Age of the last message read from the events topic, by its Kafka timestamp.",
+		Help: "Age of the last live message read from the events topic, by its Kafka timestamp (replayed messages do not set it).",
 	})
 	f.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tensionwatch_scorer_index_events",
@@ -102,7 +145,7 @@ func New(cfg Config, tx *events.Taxonomy, reg prometheus.Registerer, log *slog.L
 		Help:        "Build and methodology versions; always 1.",
 		ConstLabels: prometheus.Labels{"version": cfg.Version, "methodology_version": tx.Version, "goversion": runtime.Version()},
 	}).Set(1)
-	reg.MustRegister(&indexCollector{s: s})
+	reg.MustRegister(&indexCollector{s: s}, watchCollector{s: s})
 	for _, ty := range tx.Types {
 		for _, r := range tx.Regions {
 			s.eventsTotal.WithLabelValues(ty.ID, r.ID)
@@ -115,12 +158,27 @@ func New(cfg Config, tx *events.Taxonomy, reg prometheus.Registerer, log *slog.L
 // Index returns the scorer's index.
 func (s *Scorer) Index() *index.Index { return s.ix }
 
-// Apply decodes one message value and adds its event. It returns the decode
-// error, counted, for the caller to log; duplicates are counted and ignored.
+// Apply decodes one live message value (news, not the start-up replay) and
+// adds its event. It returns the decode error, counted, for the caller to
+// log; duplicates are counted and ignored.
 func (s *Scorer) Apply(value []byte, msgTime time.Time) error {
+	return s.apply(value, msgTime, false)
+}
+
+// Replay adds one message of the start-up replay. A replayed event is
+// scored like any other, but it is not news: it moves no counter that an
+// alert reads (tensionwatch_events_total, tensionwatch_severe_events_total)
+// and not the consumer lag, so that a restarted scorer pages nobody.
+func (s *Scorer) Replay(value []byte, msgTime time.Time) error {
+	return s.apply(value, msgTime, true)
+}
+
+func (s *Scorer) apply(value []byte, msgTime time.Time, replayed bool) error {
 	s.consumed.Inc()
 	if !msgTime.IsZero() {
-		s.ObserveLag(s.cfg.Now().Sub(msgTime))
+		if !replayed {
+			s.ObserveLag(s.cfg.Now().Sub(msgTime))
+		}
 		if last := s.lastEvent.Load(); last == nil || msgTime.After(*last) {
 			t := msgTime.UTC()
 			s.lastEvent.Store(&t)
@@ -140,17 +198,60 @@ func (s *Scorer) Apply(value []byte, msgTime time.Time) error {
 		}
 		return nil
 	}
+	s.rf.gen.Add(1)
+	if replayed {
+		s.replayed.Inc()
+		return nil
+	}
 	s.eventsTotal.WithLabelValues(e.Classification.Type, e.Classification.Region).Inc()
 	if e.Classification.Severe {
 		s.severe.WithLabelValues(e.Classification.Type, e.Classification.Region).Inc()
+		s.mu.Lock()
+		s.scored[e.ID] = scoredEvent{e, s.cfg.Now()}
+		s.mu.Unlock()
 	}
 	return nil
 }
 
+// scoredEvent is a live severe event and when it was scored.
+type scoredEvent struct {
+	e  events.Event
+	at time.Time
+}
+
+// SevereSince returns the live severe events scored at or after t, newest
+// first, forgetting older ones.
+func (s *Scorer) SevereSince(t time.Time) []events.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []scoredEvent
+	for id, se := range s.scored {
+		if se.at.Before(t) {
+			delete(s.scored, id)
+			continue
+		}
+		out = append(out, se)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].at.Equal(out[j].at) {
+			return out[i].at.After(out[j].at)
+		}
+		return out[i].e.ID < out[j].e.ID
+	})
+	evs := make([]events.Event, len(out))
+	for i, se := range out {
+		evs[i] = se.e
+	}
+	return evs
+}
+
 // ObserveLag records the consumer lag.
 func (s *Scorer) ObserveLag(d time.Duration) {
+	s.lagBits.Store(math.Float64bits(max(0, d.Seconds())))
 	s.lag.Set(max(0, d.Seconds()))
 }
+
+func (s *Scorer) lagSeconds() float64 { return math.Float64frombits(s.lagBits.Load()) }
 
 // SetReady marks the start-up replay as complete (or not).
 func (s *Scorer) SetReady(r bool) { s.ready.Store(r) }
@@ -158,13 +259,13 @@ func (s *Scorer) SetReady(r bool) { s.ready.Store(r) }
 // Ready reports whether the start-up replay is complete.
 func (s *Scorer) Ready() bool { return s.ready.Load() }
 
-// Snapshot computes the index now.
+// Snapshot computes the index at a time.
 func (s *Scorer) Snapshot(at time.Time, topN int) index.Snapshot {
 	return s.ix.Snapshot(at, topN)
 }
 
-// indexCollector computes the gauges at scrape time, so a scrape always
-// sees the index decayed to that moment.
+// indexCollector exports the served snapshot (see Run): a scrape costs
+// nothing and never holds up the consumer.
 type indexCollector struct{ s *Scorer }
 
 var (
@@ -184,9 +285,8 @@ func (c *indexCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *indexCollector) Collect(ch chan<- prometheus.Metric) {
-	now := c.s.cfg.Now()
-	c.s.ix.Prune(now)
-	snap := c.s.ix.Snapshot(now, 0)
+	cur := c.s.current()
+	snap, now := cur.snap, cur.at
 	ch <- prometheus.MustNewConstMetric(descIndex, prometheus.GaugeValue, snap.Gauge.Value)
 	for id, n := range snap.Regions {
 		ch <- prometheus.MustNewConstMetric(descRegion, prometheus.GaugeValue, n.Value, id)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -33,7 +34,7 @@ func newScorer(t *testing.T) (*Scorer, *httptest.Server) {
 func wire(t *testing.T, i int, typ, region string, ago time.Duration, title string) []byte {
 	t.Helper()
 	e := events.Event{
-		ID:        events.ID(fmt.Sprint("g", i), ""),
+		ID:        events.ID("f", fmt.Sprint("g", i), ""),
 		Source:    events.Source{FeedID: "f", Outlet: "Outlet", Kind: events.KindNews, Credibility: 0.8},
 		Link:      fmt.Sprintf("https://x/%d", i),
 		Title:     title,
@@ -61,25 +62,37 @@ func get(t *testing.T, url string) (int, string) {
 
 func TestMetricsFromTheStart(t *testing.T) {
 	_, srv := newScorer(t)
-	_, body := get(t, srv.URL+"/metrics")
-	for _, want := range []string{
-		"tensionwatch_index 0",
-		`tensionwatch_region_index{region="taiwan_strait"} 0`,
-		`tensionwatch_region_index{region="east_asia"} 0`,
-		`tensionwatch_category_index{category="de_escalation"} 0`,
-		`tensionwatch_index_zscore{region="east_china_sea"} 0`,
-		`tensionwatch_events_total{region="korean_peninsula",type="weapons_test"} 0`,
-		`tensionwatch_build_info{goversion=`,
-		`methodology_version="` + events.DefaultTaxonomy().Version + `"`,
-		"tensionwatch_scorer_decode_failures_total 0",
-		"tensionwatch_scorer_consumer_lag_seconds 0",
+	m := testtool.ScrapeMetrics(t, srv.URL+"/metrics")
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"tensionwatch_index", nil, 0},
+		{"tensionwatch_region_index", []string{"region", "taiwan_strait"}, 0},
+		{"tensionwatch_region_index", []string{"region", "east_asia"}, 0},
+		{"tensionwatch_category_index", []string{"category", "de_escalation"}, 0},
+		{"tensionwatch_index_zscore", []string{"region", "east_china_sea"}, 0},
+		{"tensionwatch_events_total", []string{"region", "korean_peninsula", "type", "weapons_test"}, 0},
+		{"tensionwatch_severe_events_total", []string{"region", "taiwan_strait", "type", "military_exercise"}, 0},
+		{"tensionwatch_scorer_decode_failures_total", nil, 0},
+		{"tensionwatch_scorer_consumer_lag_seconds", nil, 0},
+		{"tensionwatch_scorer_replayed_events_total", nil, 0},
+		{"tensionwatch_scorer_blind", nil, 1}, // no collector heard from yet
+		{"tensionwatch_scorer_history_partial", nil, 0},
 	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("/metrics lacks %q", want)
+		if v, ok := m.Value(c.name, c.labels...); !ok || v != c.want {
+			t.Errorf("%s%v = %v (present %v), want %v", c.name, c.labels, v, ok, c.want)
 		}
 	}
-	if n := strings.Count(body, "tensionwatch_region_index{"); n != 7 {
+	if v, ok := m.Value("tensionwatch_build_info", "goversion", runtime.Version(), "methodology_version", events.DefaultTaxonomy().Version, "version", "test"); !ok || v != 1 {
+		t.Errorf("tensionwatch_build_info = %v (present %v)", v, ok)
+	}
+	if n := len(m.Series("tensionwatch_region_index")); n != 7 {
 		t.Errorf("%d region series, want 7", n)
+	}
+	if typ := m.Type("tensionwatch_severe_events_total"); typ != "counter" {
+		t.Errorf("tensionwatch_severe_events_total is a %s", typ)
 	}
 }
 
@@ -92,19 +105,23 @@ func TestApplyMovesTheGauge(t *testing.T) {
 	if err := s.Apply([]byte(`{"v":1,"garbage`), now); err == nil {
 		t.Fatal("garbage decoded")
 	}
-	_, body := get(t, srv.URL+"/metrics")
-	if strings.Contains(body, "\ntensionwatch_index 0\n") {
-		t.Error("tensionwatch_index still 0 after an event")
+	m := testtool.ScrapeMetrics(t, srv.URL+"/metrics")
+	if v, _ := m.Value("tensionwatch_index"); v <= 0 {
+		t.Errorf("tensionwatch_index = %v after an event", v)
 	}
-	for _, want := range []string{
-		`tensionwatch_events_total{region="taiwan_strait",type="military_exercise"} 1`,
-		"tensionwatch_scorer_duplicate_events_total 1",
-		"tensionwatch_scorer_decode_failures_total 1",
-		"tensionwatch_scorer_events_consumed_total 3",
-		"tensionwatch_scorer_index_events 1",
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"tensionwatch_events_total", []string{"region", "taiwan_strait", "type", "military_exercise"}, 1},
+		{"tensionwatch_scorer_duplicate_events_total", nil, 1},
+		{"tensionwatch_scorer_decode_failures_total", nil, 1},
+		{"tensionwatch_scorer_events_consumed_total", nil, 3},
+		{"tensionwatch_scorer_index_events", nil, 1},
 	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("/metrics lacks %q", want)
+		if v, ok := m.Value(c.name, c.labels...); !ok || v != c.want {
+			t.Errorf("%s%v = %v (present %v), want %v", c.name, c.labels, v, ok, c.want)
 		}
 	}
 	if v := testutil.ToFloat64(s.lag); v != 0 {
@@ -212,7 +229,7 @@ func TestDuplicatesAndIrrelevant(t *testing.T) {
 		wg.Go(func() { s.Apply(msg, now) })
 	}
 	wg.Wait()
-	irr := events.Event{ID: events.ID("irrelevant", ""), Source: events.Source{FeedID: "f", Credibility: 1},
+	irr := events.Event{ID: events.ID("f", "irrelevant", ""), Source: events.Source{FeedID: "f", Credibility: 1},
 		Published: now, Fetched: now, Classification: events.Classification{Confidence: 1}}
 	b, err := events.Marshal(irr)
 	if err != nil {

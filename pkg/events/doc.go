@@ -16,7 +16,8 @@
 // The value's fields:
 //
 //	v               int     wire-format version, always 1 for this layout
-//	id              string  stable ID: hex(sha256(GUID, or canonical link if there is no GUID))[:32]
+//	id              string  stable ID: hex(sha256(feed_id + "\x00" + GUID))[:32], or, for an item
+//	                        without a GUID, hex(sha256(canonical link))[:32] (links are global)
 //	source          object  {feed_id, outlet, kind: news|think_tank|government, credibility: 0..1}
 //	link            string  the item's link
 //	title           string  plain text, HTML removed

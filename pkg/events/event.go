@@ -95,12 +95,18 @@ type Evidence struct {
 	Weight float64 `json:"weight,omitempty"`
 }
 
-// ID returns the stable event ID of an item: the first 32 hex characters of
-// the SHA-256 of its GUID, or of its canonical link when the GUID is empty.
-// The same item therefore gets the same ID on every poll, restart and replica.
-func ID(guid, link string) string {
-	key := strings.TrimSpace(guid)
-	if key == "" {
+// ID returns the stable event ID of an item of the feed feedID: the first 32
+// hex characters of the SHA-256 of feedID, a NUL byte and the item's GUID, or,
+// when the GUID is empty, of its canonical link alone. A GUID is unique only
+// within its feed (two feeds may both number their items "1"), so it is
+// scoped by the feed; a link is global, so an item without a GUID carried by
+// two feeds is one event. The same item therefore gets the same ID on every
+// poll, restart and replica.
+func ID(feedID, guid, link string) string {
+	var key string
+	if g := strings.TrimSpace(guid); g != "" {
+		key = feedID + "\x00" + g
+	} else {
 		key = CanonicalLink(link)
 	}
 	sum := sha256.Sum256([]byte(key))

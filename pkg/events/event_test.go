@@ -1,6 +1,8 @@
 package events
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -10,7 +12,7 @@ import (
 func sampleEvent() Event {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	return Event{
-		ID:        ID("guid-1", ""),
+		ID:        ID("f", "guid-1", ""),
 		Source:    Source{FeedID: "f", Outlet: "Outlet", Kind: KindNews, Credibility: 0.8},
 		Link:      "https://example.com/a",
 		Title:     "PLA holds drills around Taiwan",
@@ -20,17 +22,47 @@ func sampleEvent() Event {
 }
 
 func TestIDIsStableAndPrefersGUID(t *testing.T) {
-	if ID("g", "https://a") != ID("g", "https://b") {
+	if ID("f", "g", "https://a") != ID("f", "g", "https://b") {
 		t.Error("the GUID must decide the ID when present")
 	}
-	if ID("", "https://Example.com:443/x?utm_source=rss#top") != ID("", "https://example.com/x") {
+	if ID("f", " g\n", "") != ID("f", "g", "") {
+		t.Error("white space around a GUID must not change the ID")
+	}
+	if ID("f", "", "https://Example.com:443/x?utm_source=rss#top") != ID("f", "", "https://example.com/x") {
 		t.Error("trivially different links must give one ID")
 	}
-	if ID("", "https://example.com/x") == ID("", "https://example.com/y") {
+	if ID("f", "", "https://example.com/x") == ID("f", "", "https://example.com/y") {
 		t.Error("different links must give different IDs")
 	}
-	if len(ID("g", "")) != 32 {
-		t.Error("ID must be 32 hex characters")
+	if len(ID("f", "g", "")) != 32 || strings.Trim(ID("f", "g", ""), "0123456789abcdef") != "" {
+		t.Error("ID must be 32 lowercase hex characters")
+	}
+	// The documented recipe, byte for byte (pkg/events/doc.go).
+	sum := sha256.Sum256([]byte("feed-a\x00guid-7"))
+	if got, want := ID("feed-a", "guid-7", "https://x/7"), hex.EncodeToString(sum[:16]); got != want {
+		t.Errorf("ID with a GUID = %s, want sha256(feed_id NUL guid) = %s", got, want)
+	}
+	sum = sha256.Sum256([]byte("https://example.com/x"))
+	if got, want := ID("feed-a", "", "https://EXAMPLE.com/x#frag"), hex.EncodeToString(sum[:16]); got != want {
+		t.Errorf("ID without a GUID = %s, want sha256(canonical link) = %s", got, want)
+	}
+}
+
+// TestIDIsScopedByFeed: two feeds numbering their items "1" publish two
+// different items; a GUID is unique only within its feed.
+func TestIDIsScopedByFeed(t *testing.T) {
+	a := ID("desk-a", "1", "https://a.example/story")
+	b := ID("desk-b", "1", "https://b.example/other-story")
+	if a == b {
+		t.Fatal("GUID \"1\" of two feeds gives one ID: one item would be dropped as a duplicate")
+	}
+	if ID("desk-a", "1", "") != a {
+		t.Error("the ID of an item with a GUID must not depend on its link")
+	}
+	// Without a GUID the link is global: the same story carried by two
+	// feeds is one event.
+	if ID("desk-a", "", "https://wire.example/x") != ID("desk-b", "", "https://wire.example/x?utm_medium=rss") {
+		t.Error("an item without a GUID must have one ID whichever feed carries it")
 	}
 }
 

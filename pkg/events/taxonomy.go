@@ -5,7 +5,9 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -145,7 +147,7 @@ func ParseTaxonomy(b []byte, name string) (*Taxonomy, error) {
 	dec.KnownFields(true)
 	var t Taxonomy
 	if err := dec.Decode(&t); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, yamlError(name, err)
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
@@ -159,6 +161,68 @@ func ParseTaxonomy(b []byte, name string) (*Taxonomy, error) {
 		return nil, errors.Join(errs...)
 	}
 	return &t, nil
+}
+
+// yamlError turns a YAML decoding error into one "file:line: message" per
+// problem, for the analyst editing the file: without the YAML package's
+// prefix and without Go type names ("cannot unmarshal !!str `x` into
+// []events.Type" becomes "\"x\" is not a list").
+func yamlError(name string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+	var errs []error
+	for _, line := range strings.Split(msg, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		pos := name
+		if m := yamlLineRE.FindStringSubmatch(line); m != nil {
+			pos, line = name+":"+m[1], line[len(m[0]):]
+		}
+		line = yamlNotFoundRE.ReplaceAllString(line, "unknown field $1")
+		line = yamlCannotRE.ReplaceAllStringFunc(line, func(m string) string {
+			sm := yamlCannotRE.FindStringSubmatch(m)
+			got := fmt.Sprintf("%q", sm[2])
+			if sm[2] == "" {
+				got = "a " + sm[1]
+			}
+			return got + " is not " + goKind(sm[3])
+		})
+		errs = append(errs, fmt.Errorf("%s: %s", pos, line))
+	}
+	if len(errs) == 0 {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return errors.Join(errs...)
+}
+
+var (
+	yamlLineRE     = regexp.MustCompile(`^line (\d+): `)
+	yamlNotFoundRE = regexp.MustCompile(`field (\S+) not found in type \S+`)
+	yamlCannotRE   = regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `([^`]*)`)? into (\\S+)")
+)
+
+// goKind names what a Go type holds in the words of a YAML file.
+func goKind(typ string) string {
+	switch {
+	case strings.HasPrefix(typ, "[]"):
+		return "a list"
+	case strings.HasPrefix(typ, "map["), strings.Contains(typ, "."):
+		if typ == "time.Duration" || strings.HasSuffix(typ, ".Duration") {
+			return "a duration such as 72h"
+		}
+		return "a mapping"
+	case typ == "bool":
+		return "true or false"
+	case typ == "string":
+		return "a string"
+	case strings.HasPrefix(typ, "int"), strings.HasPrefix(typ, "uint"):
+		return "a whole number"
+	case strings.HasPrefix(typ, "float"):
+		return "a number"
+	}
+	return "of the expected kind"
 }
 
 // problem is a validation error at a path of keys and indexes in the file.

@@ -24,7 +24,7 @@ func TestDefaultTaxonomyIsValid(t *testing.T) {
 
 func TestParseTaxonomyRejectsUnknownKeyWithLine(t *testing.T) {
 	_, err := ParseTaxonomy([]byte("version: x\nsections: []\nregionz: []\n"), "bad.yaml")
-	if err == nil || !strings.Contains(err.Error(), "bad.yaml") || !strings.Contains(err.Error(), "line 3") {
+	if err == nil || !strings.Contains(err.Error(), "bad.yaml:3: unknown field regionz") {
 		t.Fatalf("want an error naming bad.yaml line 3, got %v", err)
 	}
 }
@@ -102,5 +102,23 @@ func TestClassOf(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%+v: class %q, want %q", tc.c, got, tc.want)
 		}
+	}
+}
+
+// TestTaxonomyDecodeErrorsNameNoGoTypes: a malformed taxonomy is reported
+// line by line in the file's terms, never as Go types.
+func TestTaxonomyDecodeErrorsNameNoGoTypes(t *testing.T) {
+	_, err := ParseTaxonomy([]byte("version: x\nfoo: 1\ntypes: oops\nindex:\n  window: 3\n"), "t.yaml")
+	if err == nil {
+		t.Fatal("a malformed taxonomy parsed")
+	}
+	got := err.Error()
+	for _, want := range []string{`t.yaml:2: unknown field foo`, `t.yaml:3: "oops" is not a list`, `t.yaml:5: "3" is not a duration such as 72h`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("error lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "events.") || strings.Contains(got, "[]") || strings.Contains(got, "unmarshal") {
+		t.Errorf("error names Go types or the YAML package:\n%s", got)
 	}
 }

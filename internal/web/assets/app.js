@@ -43,10 +43,12 @@
     const t = el("div", "tile");
     t.dataset.id = id;
     t.appendChild(el("div", "name", label(id)));
-    const v = el("div", "value b-" + n.band, fmt(n.value));
-    v.dataset.value = n.value;
+    const nodata = n.band === "no_data";
+    const v = el("div", "value b-" + n.band, nodata ? "NO DATA" : fmt(n.value));
+    v.dataset.value = nodata ? "" : n.value;
     t.appendChild(v);
-    if (n.zscore !== undefined && n.zscore !== null) t.appendChild(el("div", "z", "z " + fmt(n.zscore) + " · " + n.band));
+    if (nodata) t.appendChild(el("div", "z", "no data"));
+    else if (n.zscore !== undefined && n.zscore !== null) t.appendChild(el("div", "z", "z " + fmt(n.zscore) + " · " + n.band));
     else t.appendChild(el("div", "z", n.band));
     const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
     svg.setAttribute("class", "spark");
@@ -59,18 +61,24 @@
 
   function render(idx, hist, status, alerts) {
     const g = idx.gauge;
-    document.getElementById("gauge-value").textContent = fmt(g.value);
-    document.getElementById("gauge-value").dataset.value = g.value;
+    // Blind: no feed fetched within two poll intervals. A number would
+    // read as calm; the page says NO DATA in grey instead.
+    const blind = !!(idx.watch && idx.watch.blind);
+    document.body.classList.toggle("blind", blind);
+    const gv = document.getElementById("gauge-value");
+    gv.textContent = blind ? "NO DATA" : fmt(g.value);
+    gv.dataset.value = blind ? "" : g.value;
+    gv.classList.toggle("b-no_data", blind);
     const band = document.getElementById("gauge-band");
-    band.textContent = g.band;
-    band.className = "band-label b-" + g.band;
-    document.getElementById("needle").style.transform = `rotate(${(g.value / 100) * 180 - 90}deg)`;
+    band.textContent = blind ? clip(idx.watch.reason, 120) : g.band;
+    band.className = "band-label b-" + (blind ? "no_data" : g.band);
+    document.getElementById("needle").style.transform = blind ? "rotate(-90deg)" : `rotate(${(g.value / 100) * 180 - 90}deg)`;
     document.getElementById("methodology").textContent = idx.methodology_version;
     spark(document.getElementById("gauge-spark"), hist.index);
 
     for (const [key, id] of [["regions", "regions"], ["categories", "categories"]]) {
       const box = document.getElementById(id);
-      box.replaceChildren(...Object.keys(idx[key]).sort((a, b) => idx[key][b].value - idx[key][a].value)
+      box.replaceChildren(...Object.keys(idx[key]).sort((a, b) => idx[key][b].value - idx[key][a].value || a.localeCompare(b))
         .map((k) => tile(k, idx[key][k], (hist[key] || {})[k])));
     }
 
@@ -107,8 +115,9 @@
     let text = `updated ${new Date(idx.computed_at).toISOString().slice(11, 19)} UTC`;
     if (age !== null) text += ` · last event ${age} min ago`;
     if (status.feeds_total) text += ` · feeds ${status.feeds_up}/${status.feeds_total} healthy`;
+    if (blind) text = "NO DATA: " + clip(idx.watch.reason, 160) + " · " + text;
     st.textContent = text;
-    st.className = "status" + (status.feeds_total && status.feeds_up < status.feeds_total ? " down" : "");
+    st.className = "status" + (blind || (status.feeds_total && status.feeds_up < status.feeds_total) ? " down" : "");
   }
 
   async function getJSON(u) {

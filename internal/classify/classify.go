@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
@@ -87,6 +88,9 @@ func NewRules(tx *events.Taxonomy) (*Rules, error) {
 	add := func(term string, l label) {
 		if exact, ok := strings.CutPrefix(term, "="); ok { // "=PLAN": only as written, not "plan"
 			term, l.exact = exact, exact
+		}
+		if ko, ok := strings.CutPrefix(term, "ko:"); ok { // "ko:北": only in Korean text
+			term, l.hangul = ko, true
 		}
 		if !c.m.add(term, l) {
 			bad = append(bad, term)
@@ -242,6 +246,9 @@ type item struct {
 	mag              events.Magnitude
 	anyType          bool
 	excluded         int // triggers found only inside a non-military phrase ("fire drill")
+	// korean is 1 when the item has Hangul in it, -1 when not, 0 before
+	// the first "ko:" label asked.
+	korean int8
 }
 
 var fieldNames = [2]string{"title", "summary"}
@@ -280,11 +287,46 @@ func (c *Rules) tokenize(it *item) {
 // matches reports whether label l of hit h in field i holds: a
 // case-sensitive term ("=PLAN") matches only as written.
 func (it *item) matches(i int, h hit, l label) bool {
+	if l.hangul && !it.isKorean() {
+		return false
+	}
 	if l.exact == "" {
 		return true
 	}
 	t := it.s.toks[i]
 	return strings.HasPrefix(it.texts[i][t[h.start].start:t[h.end-1].end], l.exact)
+}
+
+// isKorean reports whether the item has a Hangul syllable or letter in
+// its title or summary (computed once, on the first "ko:" label).
+func (it *item) isKorean() bool {
+	if it.korean == 0 {
+		it.korean = -1
+		for _, t := range it.texts {
+			if hasHangul(t) {
+				it.korean = 1
+				break
+			}
+		}
+	}
+	return it.korean > 0
+}
+
+// hasHangul reports whether s has a Hangul syllable (U+AC00–U+D7A3) or
+// compatibility jamo (U+3131–U+318E).
+func hasHangul(s string) bool {
+	for i := 0; i < len(s); i++ {
+		// Hangul syllables are encoded with lead bytes 0xEA–0xED; check
+		// the rune only there.
+		if c := s[i]; c >= 0xE3 && c <= 0xED {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if (r >= 0xAC00 && r <= 0xD7A3) || (r >= 0x3131 && r <= 0x318E) {
+				return true
+			}
+			i += size - 1
+		}
+	}
+	return false
 }
 
 // mentions is the first pass: which contexts, East Asian actors and places,
@@ -427,7 +469,7 @@ func (c *Rules) evidence(it *item) []events.Evidence {
 		for i := range it.texts {
 			for _, h := range it.s.hits[i] {
 				for _, l := range h.p.labels {
-					if l.kind == kindContext && it.usedCtx&(1<<l.idx) != 0 {
+					if l.kind == kindContext && it.usedCtx&(1<<l.idx) != 0 && it.matches(i, h, l) {
 						c.addEvidence(it, i, h, c.ctxRule[l.idx])
 					}
 				}

@@ -222,6 +222,43 @@ func benchItems(b *testing.B, lang string) [][2]string {
 
 // TestReportedDefects: cases a user's trial found, each kept as a
 // regression test.
+// TestKoreanHeadlines: Korean headlines in the style of Yonhap's (written
+// for this test, not taken from any labelled set). They abbreviate North
+// Korea, China, Japan and the military as 北, 中, 日 and 軍; those
+// abbreviations count only in Korean text ("ko:" terms), so 北 in Chinese
+// (台北, 北部战区) never places an item on the Korean peninsula.
+func TestKoreanHeadlines(t *testing.T) {
+	c := newClassifier(t)
+	for _, tc := range []struct {
+		title    string
+		relevant bool
+		typ      string
+		region   string
+	}{
+		{"北, 동해상으로 탄도미사일 발사", true, "weapons_test", "korean_peninsula"},
+		{"北 발사체 2발 쏘아…합참 \"정밀 분석 중\"", true, "weapons_test", "korean_peninsula"},
+		{"한미 해병대 연합훈련 돌입…北 반발", true, "military_exercise", "korean_peninsula"},
+		{"中 해경선 4척, 센카쿠 일본 영해 침범", true, "maritime_patrol", "east_china_sea"},
+		{"中 군용기 대만 방공식별구역 무더기 진입", true, "air_incursion", "taiwan_strait"},
+		{"美 핵항모 부산 입항…대북 억제력 과시", true, "military_deployment", "korean_peninsula"},
+		{"北 김여정 담화…\"도발하면 강력 대응\" 위협", true, "coercive_statement", "korean_peninsula"},
+		{"축구 대표팀, 전지훈련 위해 출국", false, "", ""},
+		{"핵심 부품 수출 석 달째 증가", false, "", ""},
+		{"미국 앨라배마서 총격…5명 사망", false, "", ""},
+		{"우크라이나 남부서 러시아군 미사일 공격", false, "", ""},
+		// 北 is "north" in Chinese and Japanese.
+		{"北部战区海军在黄海举行实弹演习", true, "military_exercise", "east_china_sea"},
+		{"台北股市今日收高", false, "", ""},
+		{"北海道で震度5弱の地震", false, "", ""},
+	} {
+		got := c.Classify(tc.title, "")
+		if got.Relevant != tc.relevant || tc.typ != "" && got.Type != tc.typ || tc.region != "" && got.Region != tc.region {
+			t.Errorf("%q: relevant %v type %q region %q, want %v %q %q (evidence %+v)", tc.title, got.Relevant, got.Type, got.Region,
+				tc.relevant, tc.typ, tc.region, got.Evidence)
+		}
+	}
+}
+
 func TestReportedDefects(t *testing.T) {
 	c := newClassifier(t)
 	for _, tc := range []struct {

@@ -13,6 +13,10 @@ type label struct {
 	// exact, if set, is the term as written ("=PLAN"): the label holds
 	// only where the text has it with these capitals.
 	exact string
+	// hangul labels ("ko:北") hold only in an item written in Korean (with
+	// Hangul in it): Korean headlines abbreviate North Korea as 北, which
+	// in Chinese or Japanese text is only "north".
+	hangul bool
 }
 
 type labelKind uint8
@@ -124,7 +128,7 @@ func (m *matcher) add(term string, l label) bool {
 		m.first[ids[0]] = append(m.first[ids[0]], p)
 	}
 	for _, have := range p.labels {
-		if have.kind == l.kind && have.idx == l.idx && have.exact == l.exact {
+		if have.kind == l.kind && have.idx == l.idx && have.exact == l.exact && have.hangul == l.hangul {
 			return true // "suspend" and "suspends" fold to one phrase
 		}
 	}

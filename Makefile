@@ -34,7 +34,7 @@ check-rules:
 	amtool check-config deploy/alertmanager/alertmanager.yml
 
 dashboards:
-	python3 grafana/dashboards.py
+	$(GO) run ./grafana/gen
 
 run:
 	$(GO) run ./cmd/tensionwatch

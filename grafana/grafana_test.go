@@ -1,5 +1,6 @@
-// Package grafana holds the provisioned dashboards; this test checks them
-// with the tools of the ecosystem, since Grafana itself cannot run here.
+// These tests check the provisioned dashboards with the tools of the
+// ecosystem, since Grafana itself cannot run here, and that the checked-in
+// JSON is what dashboards.go generates.
 package grafana
 
 import (
@@ -39,7 +40,7 @@ func compile(t *testing.T, c *jsonschema.Compiler, file, fragment string) *jsons
 	return s
 }
 
-type dashboard struct {
+type dashboardJSON struct {
 	UID    string `json:"uid"`
 	Title  string `json:"title"`
 	Panels []struct {
@@ -85,7 +86,7 @@ func TestDashboardsMatchGrafanaSchema(t *testing.T) {
 		if err := dash.Validate(inst); err != nil {
 			t.Errorf("%s: %v", file, err)
 		}
-		var d dashboard
+		var d dashboardJSON
 		json.Unmarshal(b, &d)
 		for _, p := range d.Panels {
 			s, ok := opts[p.Type]
@@ -114,7 +115,7 @@ func TestDashboardsMatchGrafanaSchema(t *testing.T) {
 func exprs(t *testing.T) map[string]string {
 	out := map[string]string{}
 	for file, b := range dashboards(t) {
-		var d dashboard
+		var d dashboardJSON
 		json.Unmarshal(b, &d)
 		for _, p := range d.Panels {
 			for _, raw := range p.Targets {
@@ -285,7 +286,7 @@ func TestProvisioning(t *testing.T) {
 	}
 	uidRE := regexp.MustCompile(`"uid":\s*"([^"]+)"`)
 	for file, b := range dashboards(t) {
-		var d dashboard
+		var d dashboardJSON
 		json.Unmarshal(b, &d)
 		for _, m := range uidRE.FindAllStringSubmatch(string(b), -1) {
 			if m[1] != d.UID && !uids[m[1]] {
@@ -306,5 +307,252 @@ func strict(t *testing.T, path string, v any) {
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {
 		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// TestCheckedInDashboardsAreGenerated regenerates the dashboards into a
+// temporary folder and requires the checked-in files to be exactly those:
+// the JSON cannot drift from the code that defines it.
+func TestCheckedInDashboardsAreGenerated(t *testing.T) {
+	dir := t.TempDir()
+	names, err := Write(dir, events.DefaultTaxonomy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkedIn := dashboards(t)
+	if len(names) != len(checkedIn) {
+		t.Errorf("the code defines %v, dashboards/ holds %v; run go run ./grafana/gen", names, sortedKeys(asStrings(checkedIn)))
+	}
+	for _, name := range names {
+		want, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := checkedIn[filepath.Join("dashboards", name)]
+		if !ok {
+			t.Errorf("dashboards/%s is missing; run go run ./grafana/gen", name)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("dashboards/%s differs from what dashboards.go generates (run go run ./grafana/gen): %s", name, firstDifference(got, want))
+		}
+	}
+}
+
+func asStrings(m map[string][]byte) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[k] = string(v)
+	}
+	return out
+}
+
+// firstDifference shows the first line where the checked-in file (got)
+// differs from the generated one (want).
+func firstDifference(got, want []byte) string {
+	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return fmt.Sprintf("line %d is %q, generated %q", i+1, gl, wl)
+		}
+	}
+	return "same lines, different bytes"
+}
+
+// Test that Write removes dashboards the code no longer defines and leaves
+// other files alone.
+func TestWriteReplacesStaleDashboards(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new")
+	if _, err := Write(dir, events.DefaultTaxonomy()); err != nil {
+		t.Fatalf("writing into a folder that does not exist yet: %v", err)
+	}
+	stale, other := filepath.Join(dir, "retired.json"), filepath.Join(dir, "README.md")
+	os.WriteFile(stale, []byte("{}"), 0o600)
+	os.WriteFile(other, []byte("notes"), 0o600)
+	if _, err := Write(dir, events.DefaultTaxonomy()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("retired.json is still there (%v)", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("README.md was removed: %v", err)
+	}
+}
+
+// generated is the part of a generated dashboard these tests look into.
+type generated struct {
+	Panels []struct {
+		Title       string
+		Description string
+		FieldConfig struct {
+			Defaults struct {
+				Thresholds struct {
+					Steps []struct {
+						Value *float64
+						Color string
+					}
+				}
+			}
+		}
+	}
+	Templating struct {
+		List []struct {
+			Name, Query string
+		}
+	}
+}
+
+func generate(t *testing.T, tx *events.Taxonomy, file string) generated {
+	t.Helper()
+	files, err := Generate(tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d generated
+	if err := json.Unmarshal(files[file], &d); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return d
+}
+
+func panelNamed(t *testing.T, d generated, title string) int {
+	t.Helper()
+	for i, p := range d.Panels {
+		if p.Title == title {
+			return i
+		}
+	}
+	t.Fatalf("no panel %q", title)
+	return -1
+}
+
+// TestBandsAndRegionsComeFromTheTaxonomy generates the overview for the
+// built-in taxonomy and for an edited one (a band moved, a region added):
+// the gauge's and the sub-indices' thresholds, the gauge's description and
+// the region variable follow the taxonomy.
+func TestBandsAndRegionsComeFromTheTaxonomy(t *testing.T) {
+	src, err := os.ReadFile("../pkg/events/taxonomy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(src), "{name: high,     min: 60}", "{name: high,     min: 55}", 1)
+	edited = strings.Replace(edited, "\nregions:\n", "\nregions:\n  - {id: arctic, description: \"the Arctic route\"}\n", 1)
+	if edited == string(src) {
+		t.Fatal("the taxonomy's bands or regions are not where this test edits them")
+	}
+	tx2, err := events.ParseTaxonomy([]byte(edited), "edited taxonomy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tx2.Index.Bands[2].Min != 55 || tx2.Regions[0].ID != "arctic" {
+		t.Fatalf("the edit did not take: %+v, %+v", tx2.Index.Bands, tx2.Regions[0])
+	}
+	for _, tx := range []*events.Taxonomy{events.DefaultTaxonomy(), tx2} {
+		d := generate(t, tx, "tensionwatch.json")
+		var legend []string
+		for i, b := range tx.Index.Bands {
+			if i > 0 {
+				legend = append(legend, fmt.Sprint(b.Min))
+			}
+			legend = append(legend, b.Name)
+		}
+		gaugeDesc := d.Panels[panelNamed(t, d, "East Asia tension")].Description
+		if want := strings.Join(legend, " "); !strings.Contains(strings.NewReplacer(" <= ", " ", " < ", " ").Replace(gaugeDesc), want) {
+			t.Errorf("taxonomy %s: the gauge's description %q does not list the bands %q", tx.Version, gaugeDesc, want)
+		}
+		for _, title := range []string{"East Asia tension", "Regional sub-indices"} {
+			steps := d.Panels[panelNamed(t, d, title)].FieldConfig.Defaults.Thresholds.Steps
+			if len(steps) != len(tx.Index.Bands) {
+				t.Fatalf("%s: %d threshold steps for %d bands", title, len(steps), len(tx.Index.Bands))
+			}
+			for i, s := range steps {
+				if i == 0 && s.Value != nil || i > 0 && (s.Value == nil || *s.Value != tx.Index.Bands[i].Min) {
+					t.Errorf("%s: step %d starts at %s, band %+v", title, i, stepValue(s.Value), tx.Index.Bands[i])
+				}
+				if s.Color != bandColors[i] {
+					t.Errorf("%s: step %d is %s, want %s", title, i, s.Color, bandColors[i])
+				}
+			}
+		}
+		var ids []string
+		for _, r := range tx.Regions {
+			ids = append(ids, r.ID)
+		}
+		if len(d.Templating.List) != 1 || d.Templating.List[0].Name != "region" || d.Templating.List[0].Query != strings.Join(ids, ",") {
+			t.Errorf("the region variable is %+v, the taxonomy's regions %v", d.Templating.List, ids)
+		}
+	}
+}
+
+func stepValue(v *float64) string {
+	if v == nil {
+		return "null"
+	}
+	return fmt.Sprint(*v)
+}
+
+// TestZScorePanelTurnsRedWhereTheAlertFires holds the z-score panel's red
+// threshold at the TensionRegionAnomaly alert's.
+func TestZScorePanelTurnsRedWhereTheAlertFires(t *testing.T) {
+	b, err := os.ReadFile("../deploy/prometheus/rules/tensionwatch.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rf struct {
+		Groups []struct {
+			Rules []struct{ Alert, Expr string }
+		}
+	}
+	if err := yaml.Unmarshal(b, &rf); err != nil {
+		t.Fatal(err)
+	}
+	var expr string
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "TensionRegionAnomaly" {
+				expr = r.Expr
+			}
+		}
+	}
+	m := regexp.MustCompile(`^region:tensionwatch_index_zscore:max >= ([0-9.]+)$`).FindStringSubmatch(strings.TrimSpace(expr))
+	if m == nil {
+		t.Fatalf("TensionRegionAnomaly's expression %q is not `region:tensionwatch_index_zscore:max >= N`", expr)
+	}
+	d := generate(t, events.DefaultTaxonomy(), "tensionwatch.json")
+	steps := d.Panels[panelNamed(t, d, "Region z-scores")].FieldConfig.Defaults.Thresholds.Steps
+	if len(steps) != 2 || steps[1].Value == nil || fmt.Sprint(*steps[1].Value) != m[1] || steps[1].Color != "red" {
+		t.Errorf("the z-score panel's thresholds are %+v; the alert fires at %s", steps, m[1])
+	}
+}
+
+// TestUnescapeHTMLKeepsTheStrings checks that undoing the SDK's HTML
+// escapes leaves every string as it was, escaped backslashes included.
+func TestUnescapeHTMLKeepsTheStrings(t *testing.T) {
+	in := []string{"calm < 30 <= elevated", "a > b && c", `\u003c stays text`, `back\slash<`, `\\u003e`, `"quoted" <tag>`, "東アジア & <>"}
+	escaped, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(escaped, []byte(`\u003c`)) {
+		t.Fatalf("json.Marshal no longer escapes <: %s", escaped)
+	}
+	plain := unescapeHTML(escaped)
+	if bytes.Contains(plain, []byte(`\u003c 30`)) || !bytes.Contains(plain, []byte("calm < 30 <= elevated")) {
+		t.Errorf("not unescaped: %s", plain)
+	}
+	var out []string
+	if err := json.Unmarshal(plain, &out); err != nil {
+		t.Fatalf("%s: %v", plain, err)
+	}
+	if fmt.Sprintf("%q", out) != fmt.Sprintf("%q", in) {
+		t.Errorf("got %q, want %q", out, in)
 	}
 }

@@ -5,6 +5,7 @@
 //	collector classify [--explain] < items.jsonl
 //	collector check --feeds.file feeds.yaml
 //	collector train [--cv 5] --out model.bin
+//	collector probe [--feeds.file feeds.yaml] [--format table|json]
 package main
 
 import (
@@ -28,6 +29,7 @@ Commands:
   classify   classify JSON lines from stdin (fields title, summary) to stdout
   check      validate a feeds file and a taxonomy file, then exit
   train      train the classifier's model on labelled sets; --cv measures it first
+  probe      fetch each feed of a feeds file once and report what it serves
 
 Run "collector <command> --help" for the command's flags.
 `
@@ -45,6 +47,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"classify": func(a []string) error { return runClassify(ctx, a, stdin, stdout, stderr) },
 		"check":    func(a []string) error { return runCheck(a, stdout, stderr) },
 		"train":    func(a []string) error { return runTrain(a, stdout, stderr) },
+		"probe":    func(a []string) error { return runProbe(ctx, a, stdout, stderr) },
 	})
 }
 

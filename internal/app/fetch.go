@@ -22,16 +22,25 @@ type FetchConfig struct {
 	StartSpread time.Duration
 }
 
-// RegisterFlags registers the fetch flags.
+// RegisterFlags registers the fetch flags: those of one request
+// (RegisterRequestFlags) and --fetch.start-spread.
 func (c *FetchConfig) RegisterFlags(fs *flag.FlagSet) {
-	fs.DurationVar(&c.Timeout, "fetch.timeout", 30*time.Second, "timeout of one feed request, body included")
-	fs.Int64Var(&c.MaxBodyBytes, "fetch.max-body-bytes", 10<<20, "largest feed body read; a larger one is an error for that feed")
-	fs.IntVar(&c.PerHostConcurrency, "fetch.per-host-concurrency", 2, "most requests in flight to one host")
-	fs.IntVar(&c.MaxConcurrent, "fetch.max-concurrent", fetcher.DefaultMaxConcurrent, "most feed fetches in flight in all (request, body and parse), whatever the number of feeds")
+	c.RegisterRequestFlags(fs)
 	c.StartSpread = poller.SpreadInterval
 	fs.Var((*spreadFlag)(&c.StartSpread), "fetch.start-spread",
 		"spread the first polls after a start over `interval|duration`, each feed at a fixed offset hashed from its id: \"interval\" is each feed's own interval, 0 polls every feed at once")
-	fs.StringVar(&c.UserAgent, "fetch.user-agent", "", "User-Agent header; empty uses tensionwatch/<version>")
+}
+
+// RegisterRequestFlags registers the flags of how feeds are fetched, not
+// when: timeout, body cap, concurrency and User-Agent (for commands that
+// fetch each feed once, such as "collector probe").
+func (c *FetchConfig) RegisterRequestFlags(fs *flag.FlagSet) {
+	fs.DurationVar(&c.Timeout, "fetch.timeout", 30*time.Second, "timeout of one feed request, body included")
+	fs.Int64Var(&c.MaxBodyBytes, "fetch.max-body-bytes", 10<<20, "largest feed body read, after decompression; a larger one is an error for that feed")
+	fs.IntVar(&c.PerHostConcurrency, "fetch.per-host-concurrency", 2, "most requests in flight to one host")
+	fs.IntVar(&c.MaxConcurrent, "fetch.max-concurrent", fetcher.DefaultMaxConcurrent, "most feed fetches in flight in all (request, body and parse), whatever the number of feeds")
+	fs.StringVar(&c.UserAgent, "fetch.user-agent", "",
+		"User-Agent header; empty uses \"tensionwatch/<version> (+"+fetcher.ProjectURL+")\". A feed's headers: in the feeds file override it for that feed")
 }
 
 // Fetcher returns the fetcher configuration.

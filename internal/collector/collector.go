@@ -198,6 +198,9 @@ func (c *Collector) Handle(ctx context.Context, feed feedlist.Feed, res *fetcher
 		if lang == "" {
 			lang = res.FeedLanguage
 		}
+		if lang == "" {
+			lang = feed.Lang // the feeds file's lang:
+		}
 		e := events.Event{
 			V:              events.WireVersion,
 			ID:             id,

@@ -357,3 +357,39 @@ func TestUpgradeFromFeedlessIDs(t *testing.T) {
 		t.Fatalf("a new item: outbox %d, want 1", ob.Len())
 	}
 }
+
+// TestLanguageFallsBackToTheFeedsLang: an item's language is its own, else
+// the feed document's, else the feeds file's lang.
+func TestLanguageFallsBackToTheFeedsLang(t *testing.T) {
+	pub := &recorder{}
+	c, _ := newCollector(t, pub)
+	f := feed
+	f.Lang = "ko"
+	at := time.Date(2026, 11, 21, 2, 0, 0, 0, time.UTC)
+	res := &fetcher.Result{Items: []fetcher.Item{
+		{GUID: "1", Title: "北, 동해상으로 탄도미사일 발사", Published: at},
+		{GUID: "2", Title: "North Korea fires ballistic missile into Sea of Japan", Published: at, Language: "en"},
+	}}
+	if err := c.Handle(context.Background(), f, res); err != nil {
+		t.Fatal(err)
+	}
+	res.FeedLanguage = "ja"
+	res.Items[0].GUID = "3"
+	if err := c.Handle(context.Background(), f, res); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, e := range pub.events() {
+		got[e.Title+"|"+e.ID[:4]] = e.Language
+	}
+	want := map[string]string{
+		"北, 동해상으로 탄도미사일 발사|" + events.ID("desk", "1", "")[:4]:                                     "ko", // the feeds file's
+		"北, 동해상으로 탄도미사일 발사|" + events.ID("desk", "3", "")[:4]:                                     "ja", // the feed document's
+		"North Korea fires ballistic missile into Sea of Japan|" + events.ID("desk", "2", "")[:4]: "en", // the item's own
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: language %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/tensionwatch/tensionwatch/internal/fetcher"
 )
@@ -37,7 +39,13 @@ type Feed struct {
 	Kind        string // news, think_tank or government
 	Credibility float64
 	Interval    time.Duration
-	Line        int // where the feed is defined in its file
+	// Lang is the language the feed's items are written in, a BCP 47 tag
+	// in canonical case (en, ja, ko, zh-TW); "" when the file gives none.
+	Lang string
+	// Headers are request headers sent with this feed only, overriding
+	// the collector's (a User-Agent a site demands); nil when none.
+	Headers http.Header
+	Line    int // where the feed is defined in its file
 }
 
 // Default values for fields a feed (and the defaults block) leaves out.
@@ -65,6 +73,8 @@ type feedDoc struct {
 	Kind        string    `yaml:"kind"`
 	Credibility *float64  `yaml:"credibility"`
 	Interval    *duration `yaml:"interval"`
+	Lang        string    `yaml:"lang"`
+	Headers     yaml.Node `yaml:"headers"`
 }
 
 type duration struct{ time.Duration }
@@ -179,6 +189,18 @@ func Parse(b []byte, name string) (*List, error) {
 		if f.Interval < MinInterval {
 			fail(at("interval"), "%s: interval %s is shorter than %s", label, f.Interval, MinInterval)
 		}
+		if fd.Lang != "" {
+			if tag, ok := CanonicalLang(fd.Lang); ok {
+				f.Lang = tag
+			} else {
+				fail(at("lang"), "%s: lang %q is not a language tag such as en, ja, ko, zh-TW or zh-Hans", label, fd.Lang)
+			}
+		}
+		if fd.Headers.Kind != 0 {
+			f.Headers = headers(&fd.Headers, func(line int, format string, args ...any) {
+				fail(line, "%s: %s", label, fmt.Sprintf(format, args...))
+			})
+		}
 		l.Feeds = append(l.Feeds, f)
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -187,7 +209,90 @@ func Parse(b []byte, name string) (*List, error) {
 	return l, nil
 }
 
-var feedKeys = map[string]bool{"id": true, "url": true, "source": true, "kind": true, "credibility": true, "interval": true}
+var feedKeys = map[string]bool{"id": true, "url": true, "source": true, "kind": true, "credibility": true, "interval": true, "lang": true, "headers": true}
+
+var langRE = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
+
+// CanonicalLang checks a short BCP 47 language tag (a language of two or
+// three letters, then subtags of two to eight letters or digits: en,
+// zh-TW, zh-Hant, pt-BR) and returns it in canonical case: the language
+// lower case, a four-letter script title case, a two-letter region upper
+// case. It does not check the tag against the IANA registry.
+func CanonicalLang(tag string) (string, bool) {
+	if !langRE.MatchString(tag) {
+		return "", false
+	}
+	parts := strings.Split(tag, "-")
+	for i, p := range parts {
+		switch {
+		case i == 0:
+			parts[i] = strings.ToLower(p)
+		case len(p) == 4 && isLetters(p):
+			parts[i] = strings.ToUpper(p[:1]) + strings.ToLower(p[1:])
+		case len(p) == 2 && isLetters(p):
+			parts[i] = strings.ToUpper(p)
+		default:
+			parts[i] = strings.ToLower(p)
+		}
+	}
+	return strings.Join(parts, "-"), true
+}
+
+func isLetters(s string) bool {
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// headers decodes a feed's headers mapping (name: value), reporting each
+// problem at its line: a name that is not an HTTP token or is reserved to
+// the fetcher (fetcher.ReservedHeader: hop-by-hop headers, Host,
+// Accept-Encoding, the validators), a name given twice in any case, a value
+// that is not a non-empty single-line string.
+func headers(n *yaml.Node, fail func(line int, format string, args ...any)) http.Header {
+	if n.Kind != yaml.MappingNode {
+		fail(n.Line, "headers must be a mapping of header names to values, such as {User-Agent: \"…\"}")
+		return nil
+	}
+	h := http.Header{}
+	first := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		name := k.Value
+		canon := http.CanonicalHeaderKey(name)
+		switch {
+		case k.Kind != yaml.ScalarNode || !httpguts.ValidHeaderFieldName(name):
+			fail(k.Line, "header name %q is not a valid HTTP header name", name)
+			continue
+		case first[canon] != 0:
+			fail(k.Line, "header %s given twice (first on line %d)", canon, first[canon])
+			continue
+		}
+		first[canon] = k.Line
+		if why := fetcher.ReservedHeader(name); why != "" {
+			fail(k.Line, "header %s may not be set per feed: %s", canon, why)
+			continue
+		}
+		value := strings.TrimSpace(v.Value)
+		switch {
+		case v.Kind != yaml.ScalarNode || v.Tag == "!!null":
+			fail(v.Line, "header %s: the value must be a string", canon)
+		case value == "":
+			fail(v.Line, "header %s: the value is empty", canon)
+		case !httpguts.ValidHeaderFieldValue(value) || strings.ContainsAny(value, "\r\n"):
+			fail(v.Line, "header %s: the value holds a control character or line break", canon)
+		default:
+			h.Set(canon, value)
+		}
+	}
+	if len(h) == 0 {
+		return nil
+	}
+	return h
+}
 
 // Shard returns the feeds of shard i of n (0 <= i < n). A feed's shard is a
 // hash of its id, so adding or removing other feeds never moves it: every
@@ -237,7 +342,7 @@ func decodeStrict(n *yaml.Node, v any) error {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if k := n.Content[i]; !feedKeys[k.Value] {
-			return fmt.Errorf("line %d: unknown field %q (want id, url, source, kind, credibility, interval)", k.Line, k.Value)
+			return fmt.Errorf("line %d: unknown field %q (want id, url, source, kind, credibility, interval, lang, headers)", k.Line, k.Value)
 		}
 	}
 	return n.Decode(v)
@@ -296,7 +401,7 @@ var (
 	knownFields = map[string]string{
 		"feedlist.fileDoc":  " (want allow_private_addresses, defaults, feeds)",
 		"feedlist.defaults": " in defaults (want interval, credibility)",
-		"feedlist.feedDoc":  " (want id, url, source, kind, credibility, interval)",
+		"feedlist.feedDoc":  " (want id, url, source, kind, credibility, interval, lang, headers)",
 	}
 	yamlKinds = map[string]string{"map": "a mapping", "seq": "a list", "str": "a string", "int": "a number", "float": "a number", "bool": "a boolean", "null": "an empty value"}
 	goTypes   = map[string]string{
@@ -304,7 +409,7 @@ var (
 		"[]yaml.Node":       "a list of feeds",
 		"feedlist.fileDoc":  "a mapping with allow_private_addresses, defaults and feeds",
 		"feedlist.defaults": "a mapping with interval and credibility",
-		"feedlist.feedDoc":  "a mapping with id, url, source, kind, credibility and interval",
+		"feedlist.feedDoc":  "a mapping with id, url, source, kind, credibility, interval, lang and headers",
 	}
 )
 

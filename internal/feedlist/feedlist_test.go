@@ -2,11 +2,15 @@ package feedlist
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 func TestValid(t *testing.T) {
@@ -79,6 +83,94 @@ func TestDeployFeedsFileIsValid(t *testing.T) {
 		t.Errorf("the default feed list must poll public feeds only, and enough of them: %d feeds", len(l.Feeds))
 	}
 }
+
+// TestDeployFeedsFileIsEvidenced holds the default list to issue 13: no
+// address known to be wrong or dead, a language on every feed, at least
+// eight feeds in Chinese, Japanese and Korean (two or more of each), a
+// comment above every feed citing a dated record from the file's legend,
+// a reason beside every header override, honest User-Agent overrides, and
+// one source per newsroom (feeds on one registrable domain share it, so
+// the index counts them as one outlet).
+func TestDeployFeedsFileIsEvidenced(t *testing.T) {
+	b, err := os.ReadFile("../../deploy/feeds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Parse(b, "deploy/feeds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := []string{
+		"nhkworld/en/news/feeds",             // NHK World English has no such feed
+		"www.defense.gov/",                   // moved to war.gov
+		"Site=1018",                          // no record of an INDOPACOM feed
+		"pacom.mil/DesktopModules",           // no pacom.mil RSS variant returns items
+		"mofa.go.jp/rss/",                    // whatsnew.xml unrecorded, rss.xml 404/WAF
+		"focustaiwan.tw/rss/",                // no health record; CNA's feedburner feed instead
+		"xinhuanet.com", "chinadaily.com.cn", // frozen for years
+		"kcnawatch.org/feed", // intermittently empty
+	}
+	lines := strings.Split(string(b), "\n")
+	legend := map[string]bool{}
+	for _, ln := range lines {
+		if m := legendRE.FindStringSubmatch(ln); m != nil {
+			legend[m[1]] = true
+		}
+	}
+	if len(legend) < 10 {
+		t.Fatalf("the file's evidence legend has %d keys: %v", len(legend), legend)
+	}
+	byLang := map[string]int{}
+	sourceOf := map[string]string{}
+	for _, f := range l.Feeds {
+		for _, bad := range known {
+			if strings.Contains(f.URL, bad) {
+				t.Errorf("feed %s: %s is a known-bad address (%s)", f.ID, f.URL, bad)
+			}
+		}
+		if f.Lang == "" {
+			t.Errorf("feed %s: no lang", f.ID)
+		}
+		byLang[strings.SplitN(f.Lang, "-", 2)[0]]++
+		var comment []string
+		for i := f.Line - 2; i >= 0 && strings.HasPrefix(strings.TrimSpace(lines[i]), "#"); i-- {
+			comment = append([]string{lines[i]}, comment...)
+		}
+		c := strings.Join(comment, "\n")
+		cited := false
+		for k := range legend {
+			cited = cited || strings.Contains(c, k)
+		}
+		if !cited || !dateRE.MatchString(c) {
+			t.Errorf("feed %s (line %d): the comment above it cites no dated record of the legend:\n%s", f.ID, f.Line, c)
+		}
+		if f.Headers != nil && !strings.Contains(strings.ToLower(c), "override warranted") {
+			t.Errorf("feed %s: headers without an \"Override warranted\" reason in its comment", f.ID)
+		}
+		if ua := f.Headers.Get("User-Agent"); ua != "" && (!strings.Contains(ua, "tensionwatch") || !strings.Contains(ua, "https://github.com/tensionwatch/tensionwatch")) {
+			t.Errorf("feed %s: User-Agent override %q does not name the product and its URL", f.ID, ua)
+		}
+		u, _ := url.Parse(f.URL)
+		dom, err := publicsuffix.EffectiveTLDPlusOne(u.Hostname())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, ok := sourceOf[dom]; ok && s != f.Source {
+			t.Errorf("feed %s: source %q, but another feed on %s says %q: one newsroom, one source", f.ID, f.Source, dom, s)
+		}
+		sourceOf[dom] = f.Source
+	}
+	cjk := byLang["zh"] + byLang["ja"] + byLang["ko"]
+	if cjk < 8 || byLang["zh"] < 2 || byLang["ja"] < 2 || byLang["ko"] < 2 {
+		t.Errorf("feeds by language %v: want at least 8 in Chinese, Japanese and Korean, two or more of each", byLang)
+	}
+	t.Logf("%d feeds: %v", len(l.Feeds), byLang)
+}
+
+var (
+	legendRE = regexp.MustCompile(`^#\s+([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\s{2,}\S`)
+	dateRE   = regexp.MustCompile(`\b20\d\d-[01]\d-[0-3]\d\b`)
+)
 
 func TestShardsAreStableAndComplete(t *testing.T) {
 	var l List
@@ -188,5 +280,100 @@ func TestPrivateAddressWarnings(t *testing.T) {
 	l.AllowPrivateAddresses = true
 	if w := l.PrivateAddressWarnings("f.yml"); len(w) != 0 {
 		t.Errorf("warnings although the file allows private addresses: %v", w)
+	}
+}
+
+// TestLangAndHeaders: lang is checked and put in canonical case; headers
+// become the feed's request headers under their canonical names.
+func TestLangAndHeaders(t *testing.T) {
+	doc := `feeds:
+  - {id: a, url: "https://x/rss", source: S, kind: news, lang: ZH-tw}
+  - id: b
+    url: "https://x/b"
+    source: S
+    kind: news
+    lang: zh-hant
+    headers:
+      user-agent: "Mozilla/5.0 (compatible; tensionwatch; +https://github.com/tensionwatch/tensionwatch)"
+      Accept-Language: "zh-TW, zh;q=0.8"
+      DNT: 1
+  - {id: c, url: "https://x/c", source: S, kind: news}
+`
+	l, err := Parse([]byte(doc), "f.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := l.Feeds[0], l.Feeds[1], l.Feeds[2]
+	if a.Lang != "zh-TW" || b.Lang != "zh-Hant" || c.Lang != "" {
+		t.Errorf("langs %q %q %q, want zh-TW zh-Hant and none", a.Lang, b.Lang, c.Lang)
+	}
+	if a.Headers != nil || c.Headers != nil {
+		t.Errorf("headers on feeds without any: %v %v", a.Headers, c.Headers)
+	}
+	if len(b.Headers) != 3 || b.Headers.Get("User-Agent") != "Mozilla/5.0 (compatible; tensionwatch; +https://github.com/tensionwatch/tensionwatch)" ||
+		b.Headers.Get("Accept-Language") != "zh-TW, zh;q=0.8" || b.Headers.Get("Dnt") != "1" {
+		t.Errorf("headers %v", b.Headers)
+	}
+	if _, ok := b.Headers["User-Agent"]; !ok {
+		t.Errorf("header names not canonical: %v", b.Headers)
+	}
+	for tag, want := range map[string]string{"en": "en", "JA": "ja", "ko-kr": "ko-KR", "zh-hans-cn": "zh-Hans-CN", "yue": "yue", "es-419": "es-419"} {
+		if got, ok := CanonicalLang(tag); !ok || got != want {
+			t.Errorf("CanonicalLang(%q) = %q, %v; want %q", tag, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"english", "e", "en_US", "zh-", "-en", "zh-TW-", "ja-toolongsubtag", "日本語", "en US"} {
+		if got, ok := CanonicalLang(bad); ok {
+			t.Errorf("CanonicalLang(%q) = %q, accepted", bad, got)
+		}
+	}
+}
+
+// TestBadLangAndHeaders: every problem with lang or headers is reported at
+// its own line, all at once.
+func TestBadLangAndHeaders(t *testing.T) {
+	doc := `feeds:
+  - {id: a, url: "https://x/rss", source: S, kind: news, lang: english}
+  - id: b
+    url: "https://x/b"
+    source: S
+    kind: news
+    headers:
+      Host: other.example
+      Connection: close
+      Accept-Encoding: br
+      If-None-Match: "x"
+      "Bad Name": x
+      User-Agent: ""
+      user-agent: again
+      Referer: [a, b]
+      X-Empty:
+  - {id: c, url: "https://x/c", source: S, kind: news, headers: [a]}
+  - {id: d, url: "https://x/d", source: S, kind: news, lang: [en]}
+`
+	_, err := Parse([]byte(doc), "f.yml")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, w := range []string{
+		`f.yml:2: feed "a": lang "english" is not a language tag such as en, ja, ko, zh-TW`,
+		`f.yml:8: feed "b": header Host may not be set per feed: set by the HTTP client`,
+		`f.yml:9: feed "b": header Connection may not be set per feed: a hop-by-hop header`,
+		`f.yml:10: feed "b": header Accept-Encoding may not be set per feed: the fetcher asks for gzip itself`,
+		`f.yml:11: feed "b": header If-None-Match may not be set per feed: the fetcher sends the conditional-GET validators`,
+		`f.yml:12: feed "b": header name "Bad Name" is not a valid HTTP header name`,
+		`f.yml:13: feed "b": header User-Agent: the value is empty`,
+		`f.yml:14: feed "b": header User-Agent given twice (first on line 13)`,
+		`f.yml:15: feed "b": header Referer: the value must be a string`,
+		`f.yml:16: feed "b": header X-Empty: the value must be a string`,
+		`f.yml:17: feed "c": headers must be a mapping of header names to values`,
+		`f.yml:18: feeds[3]: a list is not a string`,
+	} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error\n%v\nlacks %q", err, w)
+		}
+	}
+	if n := strings.Count(err.Error(), "\n") + 1; n != 12 {
+		t.Errorf("%d problems reported, want 12:\n%v", n, err)
 	}
 }

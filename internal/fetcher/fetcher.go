@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -22,7 +23,7 @@ import (
 
 // Config configures a Fetcher. Zero values take the defaults.
 type Config struct {
-	UserAgent          string
+	UserAgent          string        // default DefaultUserAgent(); a Request's Header may override it
 	Timeout            time.Duration // whole request, body included; default 30s
 	MaxBodyBytes       int64         // default 10 MiB
 	AllowPrivate       bool          // allow loopback/private/link-local targets
@@ -37,6 +38,31 @@ type Config struct {
 // DefaultMaxConcurrent is the default of Config.MaxConcurrent.
 const DefaultMaxConcurrent = 16
 
+// ProjectURL is the address the User-Agent names, where a site's operator
+// finds out what is polling their feed and whom to ask to stop.
+const ProjectURL = "https://github.com/tensionwatch/tensionwatch"
+
+// DefaultUserAgent is the User-Agent sent unless Config.UserAgent or a
+// feed's headers say otherwise: the product, its version and a URL,
+// "tensionwatch/v1.2.3 (+https://github.com/tensionwatch/tensionwatch)".
+func DefaultUserAgent() string {
+	return "tensionwatch/" + version.String() + " (+" + ProjectURL + ")"
+}
+
+// Accept is the Accept header of every request: feed types first, then
+// any XML, then anything (a feed served as text/html still parses).
+const Accept = "application/rss+xml, application/atom+xml, application/feed+json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
+
+// Request is one fetch: the feed's address, the validators of its last
+// response (conditional GET) and the feed's own request headers, which
+// override the fetcher's (User-Agent, Accept) but may not name a header
+// the fetcher or the transport manages (see ReservedHeader).
+type Request struct {
+	URL        string
+	Validators Validators
+	Header     http.Header
+}
+
 // Validators are the conditional-GET validators of a feed's last response.
 type Validators struct {
 	ETag         string
@@ -49,8 +75,11 @@ type Result struct {
 	Validators   Validators
 	Items        []Item
 	StatusCode   int
-	Bytes        int64
+	Bytes        int64 // the body's size, decompressed
 	FeedLanguage string
+	// FinalURL is the address that answered, after redirects; it differs
+	// from the requested one when the feed has moved.
+	FinalURL string
 }
 
 // Item is one feed entry, normalised to plain text.
@@ -68,6 +97,10 @@ type Item struct {
 type HTTPError struct {
 	StatusCode int
 	RetryAfter time.Duration // from the Retry-After header, 0 if absent
+	// Challenge is set when the answer is a bot challenge (Cloudflare's
+	// "cf-mitigated: challenge"): the site wants a browser running its
+	// script, which no request header can stand in for.
+	Challenge bool
 }
 
 func (e *HTTPError) Error() string {
@@ -76,6 +109,16 @@ func (e *HTTPError) Error() string {
 	}
 	return fmt.Sprintf("fetcher: HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 }
+
+// BodyError is an error with the body of a 2xx answer: too large or not a
+// feed. It keeps the status, and unwraps to ErrTooLarge or ErrParse.
+type BodyError struct {
+	StatusCode int
+	Err        error
+}
+
+func (e *BodyError) Error() string { return e.Err.Error() }
+func (e *BodyError) Unwrap() error { return e.Err }
 
 // Errors a fetch can end with, besides *HTTPError and network errors.
 var (
@@ -96,7 +139,7 @@ type Fetcher struct {
 // New returns a Fetcher.
 func New(cfg Config) *Fetcher {
 	if cfg.UserAgent == "" {
-		cfg.UserAgent = "tensionwatch/" + version.String() + " (+https://github.com/tensionwatch/tensionwatch)"
+		cfg.UserAgent = DefaultUserAgent()
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
@@ -117,7 +160,12 @@ func New(cfg Config) *Fetcher {
 	if !cfg.AllowPrivate {
 		dialer.Control = refusePrivate
 	}
+	// The transport asks for gzip itself (Accept-Encoding: gzip) and
+	// decompresses transparently, so MaxBodyBytes caps the decompressed
+	// body and a gzip bomb stops at the cap. Setting Accept-Encoding by
+	// hand would switch that off; ReservedHeader forbids it.
 	tr := &http.Transport{
+		DisableCompression:    false,
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
@@ -183,6 +231,39 @@ func (f *Fetcher) hostSlot(host string) chan struct{} {
 // Fetch fetches and parses the feed at rawURL, sending v as conditional
 // validators. A 304 is a Result with NotModified set.
 func (f *Fetcher) Fetch(ctx context.Context, rawURL string, v Validators) (*Result, error) {
+	return f.FetchRequest(ctx, Request{URL: rawURL, Validators: v})
+}
+
+// ReservedHeader returns why a request header may not be set per feed, or
+// "" when it may: the connection's own headers (hop-by-hop ones, Host,
+// Content-Length) belong to the transport, Accept-Encoding to the
+// transport's transparent gzip (which keeps the body cap on decompressed
+// bytes), and the conditional-GET validators to the fetcher. name is
+// matched case-insensitively.
+func ReservedHeader(name string) string {
+	switch http.CanonicalHeaderKey(name) {
+	case "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
+		"Te", "Trailer", "Trailers", "Transfer-Encoding", "Upgrade":
+		return "a hop-by-hop header, which belongs to the connection"
+	case "Host", "Content-Length":
+		return "set by the HTTP client from the URL and the request"
+	case "Accept-Encoding":
+		return "the fetcher asks for gzip itself and decompresses it within the body cap"
+	case "If-None-Match", "If-Modified-Since":
+		return "the fetcher sends the conditional-GET validators itself"
+	}
+	return ""
+}
+
+// FetchRequest fetches and parses the feed r names, with r's validators
+// and headers. A 304 is a Result with NotModified set.
+func (f *Fetcher) FetchRequest(ctx context.Context, r Request) (*Result, error) {
+	rawURL, v := r.URL, r.Validators
+	for name := range r.Header {
+		if why := ReservedHeader(name); why != "" {
+			return nil, fmt.Errorf("fetcher: header %s may not be set per feed: %s", http.CanonicalHeaderKey(name), why)
+		}
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fmt.Errorf("fetcher: invalid feed URL %q", rawURL)
@@ -208,7 +289,10 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, v Validators) (*Resu
 		return nil, fmt.Errorf("fetcher: %w", err)
 	}
 	req.Header.Set("User-Agent", f.cfg.UserAgent)
-	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5")
+	req.Header.Set("Accept", Accept)
+	for name, values := range r.Header {
+		req.Header[http.CanonicalHeaderKey(name)] = values
+	}
 	if v.ETag != "" {
 		req.Header.Set("If-None-Match", v.ETag)
 	}
@@ -224,7 +308,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, v Validators) (*Resu
 		return nil, fmt.Errorf("fetcher: GET %s: %w", u.Redacted(), err)
 	}
 	defer resp.Body.Close()
-	res := &Result{StatusCode: resp.StatusCode}
+	res := &Result{StatusCode: resp.StatusCode, FinalURL: resp.Request.URL.String()}
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
 		res.NotModified = true
@@ -232,7 +316,8 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, v Validators) (*Resu
 		return res, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return nil, &HTTPError{StatusCode: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+		return nil, &HTTPError{StatusCode: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+			Challenge: strings.EqualFold(resp.Header.Get("Cf-Mitigated"), "challenge")}
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, f.cfg.MaxBodyBytes+1))
 	res.Bytes = int64(len(body))
@@ -240,11 +325,11 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, v Validators) (*Resu
 		return nil, fmt.Errorf("fetcher: reading %s: %w", u.Redacted(), err)
 	}
 	if int64(len(body)) > f.cfg.MaxBodyBytes {
-		return nil, fmt.Errorf("%w (%d bytes)", ErrTooLarge, f.cfg.MaxBodyBytes)
+		return nil, &BodyError{StatusCode: resp.StatusCode, Err: fmt.Errorf("%w (%d bytes)", ErrTooLarge, f.cfg.MaxBodyBytes)}
 	}
 	feed, err := Parse(body, resp.Header.Get("Content-Type"))
 	if err != nil {
-		return nil, err
+		return nil, &BodyError{StatusCode: resp.StatusCode, Err: err}
 	}
 	res.Validators = Validators{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
 	res.FeedLanguage = feed.Language

@@ -218,7 +218,7 @@ func (e handoffError) Unwrap() error { return e.error }
 func (p *Poller) pollOnce(ctx context.Context, feed feedlist.Feed, val *fetcher.Validators) (time.Duration, error) {
 	start := time.Now()
 	defer func() { p.m.duration.Observe(time.Since(start).Seconds()) }()
-	res, err := p.f.Fetch(ctx, feed.URL, *val)
+	res, err := p.f.FetchRequest(ctx, fetcher.Request{URL: feed.URL, Validators: *val, Header: feed.Headers})
 	if err != nil && ctx.Err() == nil {
 		p.m.errs.WithLabelValues(fetcher.Reason(err)).Inc()
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -261,4 +262,48 @@ func TestFirstPollsAtTheirOffsets(t *testing.T) {
 		}
 	}
 	t.Logf("first polls after %v", offsets)
+}
+
+// TestSendsTheFeedsHeaders: a feed's own request headers (feeds file
+// `headers:`) reach its server, and only its server.
+func TestSendsTheFeedsHeaders(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]string{}
+	record := func(id string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			got[id] = r.Header.Get("User-Agent") + "|" + r.Header.Get("Accept-Language")
+			mu.Unlock()
+			io.WriteString(w, atom)
+		}
+	}
+	a, b := httptest.NewServer(record("a")), httptest.NewServer(record("b"))
+	t.Cleanup(a.Close)
+	t.Cleanup(b.Close)
+	feeds := []feedlist.Feed{
+		{ID: "a", URL: a.URL, Interval: time.Hour, Headers: http.Header{"User-Agent": {"Mozilla/5.0 (tensionwatch test)"}, "Accept-Language": {"ja"}}},
+		{ID: "b", URL: b.URL, Interval: time.Hour},
+	}
+	runPoller(t, Config{}, feeds, ok)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("requests after 5s: %v", got)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got["a"] != "Mozilla/5.0 (tensionwatch test)|ja" {
+		t.Errorf("feed a sent %q, want its own User-Agent and Accept-Language", got["a"])
+	}
+	if !strings.HasPrefix(got["b"], "tensionwatch/") || strings.HasSuffix(got["b"], "|ja") {
+		t.Errorf("feed b sent %q, want the default agent and no Accept-Language", got["b"])
+	}
 }

@@ -1,7 +1,7 @@
 # Everyday commands; the README's quick start needs none of them.
 GO ?= go
 
-.PHONY: build test lint bench run e2e-latency load backtest check-rules dashboards
+.PHONY: build test lint bench run demo e2e-latency load backtest check-rules dashboards
 
 build:
 	$(GO) build ./...
@@ -38,3 +38,8 @@ dashboards:
 
 run:
 	$(GO) run ./cmd/tensionwatch
+
+# A real crisis on the page without the Internet: the first 13 hours of the
+# PLA drills after the Pelosi visit (testdata/replay), at 600x.
+demo:
+	$(GO) run ./cmd/tensionwatch --replay testdata/replay --replay.speed 600

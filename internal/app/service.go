@@ -40,6 +40,12 @@ type ScorerServiceOptions struct {
 	Fetch         fetcher.Config
 	Poll          poller.Config
 
+	// Also, if set, runs beside the collector once the scorer serves,
+	// with the service's metrics registry, until it returns or ctx is done
+	// (tensionwatch --replay). Its error stops the service; a nil return
+	// leaves the rest running.
+	Also func(ctx context.Context, sc *scorer.Scorer, reg prometheus.Registerer) error
+
 	// Wrap, if set, wraps the HTTP handler (the tensionwatch binary adds
 	// its own routes this way).
 	Wrap func(http.Handler) http.Handler
@@ -89,6 +95,18 @@ func RunScorerService(ctx context.Context, o ScorerServiceOptions) error {
 	if o.Started != nil {
 		o.Started(sc)
 	}
+	alsoErr := make(chan error, 1)
+	if o.Also != nil {
+		go func() {
+			err := o.Also(runCtx, sc, reg)
+			if err != nil {
+				stopRun()
+			}
+			alsoErr <- err
+		}()
+	} else {
+		alsoErr <- nil
+	}
 
 	var colErr error
 	if o.Feeds != nil {
@@ -101,7 +119,7 @@ func RunScorerService(ctx context.Context, o ScorerServiceOptions) error {
 	}
 	o.Log.Info("shutting down")
 	stopCons()
-	err := errors.Join(colErr, <-consErr)
+	err := errors.Join(colErr, <-alsoErr, <-consErr)
 	stopHTTP()
 	return errors.Join(err, <-httpErr)
 }

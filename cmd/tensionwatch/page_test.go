@@ -1,16 +1,21 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,14 +40,24 @@ const hostileFeed = `<?xml version="1.0" encoding="UTF-8"?>
 <item><title>북한, 동해상으로 탄도미사일 2발 발사</title><link>https://news.example.org/ko</link><guid>ko</guid></item>
 </channel></rss>`
 
+// wireFeed is one outlet reporting one incident three times: the page must
+// name the outlet once, with a count.
+const wireFeed = `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Wire</title><link>http://x/</link><description>d</description>
+<item><title>Japan scrambles jets as Russian bombers fly near Hokkaido</title><link>https://wire.example.org/1</link><guid>w1</guid></item>
+<item><title>Russian bombers fly near Hokkaido, Japan scrambles fighter jets</title><link>https://wire.example.org/2</link><guid>w2</guid></item>
+<item><title>Japan scrambles fighter jets after Russian bombers near Hokkaido</title><link>https://wire.example.org/3</link><guid>w3</guid></item>
+</channel></rss>`
+
 func chromium(t *testing.T) string {
 	return testtool.Require(t, "chromium fonts-noto-cjk", "chromium", "chromium-browser")
 }
 
-func browse(t *testing.T, bin, url string, extra ...string) string {
-	// Chromium's helper processes may still write to the profile for a
-	// moment after the browser exits, which makes t.TempDir's cleanup fail:
-	// remove the profile with a few retries instead.
+// browserProfile makes a profile directory for one Chromium run.
+// Chromium's helper processes may still write to the profile for a moment
+// after the browser exits, which makes t.TempDir's cleanup fail: remove the
+// profile with a few retries instead.
+func browserProfile(t *testing.T) string {
 	profile, err := os.MkdirTemp("", "tensionwatch-chromium-")
 	if err != nil {
 		t.Fatal(err)
@@ -56,9 +71,16 @@ func browse(t *testing.T, bin, url string, extra ...string) string {
 		}
 		t.Errorf("could not remove the browser profile %s", profile)
 	})
-	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir=" + profile, "--window-size=1280,1100", "--virtual-time-budget=8000"}, extra...)
+	return profile
+}
+
+var chromiumFlags = []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+	"--disable-background-networking", "--disable-component-update", "--disable-sync"}
+
+func browse(t *testing.T, bin, url string, extra ...string) string {
+	profile := browserProfile(t)
+	args := append(append([]string{}, chromiumFlags...), "--user-data-dir="+profile, "--window-size=1280,1100", "--virtual-time-budget=8000")
+	args = append(args, extra...)
 	args = append(args, url)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -69,20 +91,27 @@ func browse(t *testing.T, bin, url string, extra ...string) string {
 	return string(out)
 }
 
-// TestWatchPageInABrowser starts tensionwatch against an httptest feed, loads
-// its page in headless Chromium and checks the rendered DOM: the gauge shows
-// the value the API reports, the event titles are there, and the hostile ones
-// stayed text.
+// TestWatchPageInABrowser starts tensionwatch against two httptest feeds,
+// loads its page in headless Chromium and checks the rendered DOM: the gauge
+// shows the value the API reports, the event titles are there, and the
+// hostile ones stayed text. Then it checks the page as a watch officer sees
+// it on a 1400×1000 wall screen and on a phone (checkLayout).
 func TestWatchPageInABrowser(t *testing.T) {
 	bin := chromium(t)
 	long := strings.Repeat("very long title ", 400)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/wire" {
+			io.WriteString(w, wireFeed)
+			return
+		}
 		fmt.Fprintf(w, hostileFeed, long)
 	}))
 	defer srv.Close()
 	dir := t.TempDir()
 	feeds := filepath.Join(dir, "feeds.yaml")
-	os.WriteFile(feeds, []byte(fmt.Sprintf("allow_private_addresses: true\nfeeds:\n  - {id: desk, url: %q, source: Desk, kind: news, credibility: 0.9, interval: 1m}\n", srv.URL)), 0o600)
+	os.WriteFile(feeds, []byte(fmt.Sprintf("allow_private_addresses: true\nfeeds:\n"+
+		"  - {id: desk, url: %q, source: Desk, kind: news, credibility: 0.9, interval: 1m}\n"+
+		"  - {id: wire, url: %q, source: Wire, kind: news, credibility: 0.9, interval: 1m}\n", srv.URL+"/desk", srv.URL+"/wire")), 0o600)
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	var logs syncBuffer
@@ -95,34 +124,25 @@ func TestWatchPageInABrowser(t *testing.T) {
 
 	base := "http://" + <-addrc
 
-	var idx struct {
-		Gauge struct {
-			Value float64 `json:"value"`
-		} `json:"gauge"`
-	}
+	// Wait until both feeds are scored: the gauge has moved and the wire's
+	// three reports are one incident.
+	var idx pageIndex
 	deadline := time.Now().Add(30 * time.Second)
-	for idx.Gauge.Value == 0 {
+	for idx.Gauge.Value == 0 || idx.reportsBy("Wire") < 3 {
 		if time.Now().After(deadline) {
-			t.Fatalf("the gauge never moved; logs:\n%s", logs.String())
+			t.Fatalf("the gauge never moved, or the wire's three reports never made one incident (%d); logs:\n%s", idx.reportsBy("Wire"), logs.String())
 		}
 		time.Sleep(200 * time.Millisecond)
-		if resp, err := http.Get(base + "/api/v1/index"); err == nil {
-			json.NewDecoder(resp.Body).Decode(&idx)
-			resp.Body.Close()
-		}
+		idx = getIndex(t, base)
 	}
 	time.Sleep(500 * time.Millisecond) // let every item be scored
-	resp, _ := http.Get(base + "/api/v1/index")
-	json.NewDecoder(resp.Body).Decode(&idx)
-	resp.Body.Close()
+	idx = getIndex(t, base)
 
 	dom := browse(t, bin, base+"/", "--dump-dom")
 	// The scorer serves a snapshot refreshed every few seconds: the page
 	// shows the one served before or after it loaded.
 	before := idx.Gauge.Value
-	resp, _ = http.Get(base + "/api/v1/index")
-	json.NewDecoder(resp.Body).Decode(&idx)
-	resp.Body.Close()
+	idx = getIndex(t, base)
 	shows := func(v float64) bool {
 		return regexp.MustCompile(fmt.Sprintf(`id="gauge-value" data-value="%v"[^>]*>%.1f<`, regexp.QuoteMeta(fmt.Sprint(v)), v)).MatchString(dom)
 	}
@@ -162,15 +182,459 @@ func TestWatchPageInABrowser(t *testing.T) {
 		t.Error("the page never finished loading its data")
 	}
 
+	checkLayout(t, bin, base, idx)
+
 	if *updateScreenshot {
-		shot := filepath.Join(dir, "shot.png")
-		browse(t, bin, base+"/", "--screenshot="+shot, "--hide-scrollbars", "--window-size=1280,2300")
-		b, err := os.ReadFile(shot)
-		if err != nil || len(b) < 10000 {
-			t.Fatalf("screenshot: %v (%d bytes)", err, len(b))
+		// The wall screen's width, the whole page's height.
+		b := screenshot(t, bin, base+"/", 1400)
+		if len(b) < 10000 {
+			t.Fatalf("screenshot: %d bytes", len(b))
 		}
-		os.WriteFile("../../docs/watch-page.png", b, 0o644)
+		if err := os.WriteFile("../../docs/watch-page.png", b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
+}
+
+// pageIndex is the part of /api/v1/index the browser test compares with
+// the page.
+type pageIndex struct {
+	Gauge struct {
+		Value float64 `json:"value"`
+	} `json:"gauge"`
+	Regions map[string]struct {
+		Value float64 `json:"value"`
+		Top   []struct {
+			Sources []struct {
+				Outlet string `json:"outlet"`
+			} `json:"sources"`
+		} `json:"top"`
+	} `json:"regions"`
+	RegionInfo []struct {
+		ID      string `json:"id"`
+		Default bool   `json:"default"`
+	} `json:"region_info"`
+	Parameters struct {
+		Aggregation float64 `json:"aggregation"`
+	} `json:"parameters"`
+}
+
+func getIndex(t *testing.T, base string) pageIndex {
+	t.Helper()
+	var idx pageIndex
+	resp, err := http.Get(base + "/api/v1/index")
+	if err != nil {
+		return idx
+	}
+	defer resp.Body.Close()
+	json.NewDecoder(resp.Body).Decode(&idx)
+	return idx
+}
+
+// reportsBy is the largest number of one incident's sources from outlet.
+func (idx pageIndex) reportsBy(outlet string) int {
+	most := 0
+	for _, r := range idx.Regions {
+		for _, c := range r.Top {
+			n := 0
+			for _, s := range c.Sources {
+				if s.Outlet == outlet {
+					n++
+				}
+			}
+			most = max(most, n)
+		}
+	}
+	return most
+}
+
+// hottest is the label the page gives the region with the highest value.
+func (idx pageIndex) hottest() string {
+	best, id := -1.0, ""
+	for r, n := range idx.Regions {
+		if n.Value > best || n.Value == best && r < id {
+			best, id = n.Value, r
+		}
+	}
+	for _, r := range idx.RegionInfo {
+		if r.ID == id && r.Default {
+			return "region-wide / unplaced"
+		}
+	}
+	return strings.ReplaceAll(id, "_", " ")
+}
+
+// measure is the page's geometry as the browser laid it out; measureJS
+// collects it.
+type measure struct {
+	InnerWidth, InnerHeight, ScrollWidth, ScrollY float64
+	Background                                    string
+	Gauge, AlertsBox                              rect
+	Alerts                                        []rect
+	Incidents                                     []struct {
+		Rect    rect
+		Score   float64
+		Sources []string
+	}
+	Relation string
+	Sparks   []struct {
+		Card, ViewBox, Aspect string
+		Width, Inner          float64
+		Svg                   rect
+		Labels                []string
+		LabelRects            []rect
+	}
+	Regions []struct{ ID, Name string }
+	Tiles   int
+}
+
+type rect struct{ Top, Bottom, Left, Right, Width float64 }
+
+const measureJS = `(() => {
+  const r = (e) => { const b = e.getBoundingClientRect(); return {top: b.top, bottom: b.bottom, left: b.left, right: b.right, width: b.width}; };
+  const inner = (e) => { const cs = getComputedStyle(e); return e.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight); };
+  return JSON.stringify({
+    innerWidth, innerHeight, scrollY, scrollWidth: document.documentElement.scrollWidth,
+    background: getComputedStyle(document.body).backgroundColor,
+    gauge: r(document.getElementById("gauge-value")),
+    alertsBox: r(document.querySelector(".alerts")),
+    alerts: [...document.querySelectorAll("#alerts > li")].map(r),
+    incidents: [...document.querySelectorAll("#incidents > li")].map((li) => ({
+      rect: r(li), score: parseFloat(li.dataset.score), sources: [...li.querySelectorAll(".src")].map((e) => e.textContent)})),
+    relation: document.getElementById("gauge-relation").textContent,
+    sparks: [...document.querySelectorAll("svg.spark")].map((s) => {
+      const card = s.closest(".tile, .card"), axis = s.parentElement.querySelector(".axis");
+      return {card: card.dataset.id || card.id, viewBox: s.getAttribute("viewBox") || "", aspect: s.getAttribute("preserveAspectRatio") || "",
+        width: s.getBoundingClientRect().width, inner: inner(card), svg: r(s),
+        labels: axis ? [...axis.children].map((e) => e.textContent) : [], labelRects: axis ? [...axis.children].map(r) : []};
+    }),
+    regions: [...document.querySelectorAll("#regions .tile")].map((e) => ({id: e.dataset.id, name: e.querySelector(".name").textContent})),
+    tiles: document.querySelectorAll(".tile").length,
+  });
+})()`
+
+// checkLayout loads the page at the wall screen's 1400×1000 (dark) and at a
+// phone's 390×844 (light) and checks what a watch officer must see at a
+// glance: the gauge, every alert and the heaviest incidents without
+// scrolling, beside one another; sparklines across their cards with a time
+// axis; an outlet's repeated reports collapsed; and the sentence saying how
+// the gauge comes from the regions.
+func checkLayout(t *testing.T, bin, base string, idx pageIndex) {
+	b := startBrowser(t, bin)
+	wall := b.load(base+"/", 1400, 1000, "dark")
+	if wall.InnerWidth != 1400 || wall.InnerHeight != 1000 || wall.ScrollY != 0 {
+		t.Fatalf("the wall viewport is %vx%v scrolled %v, want 1400x1000 unscrolled", wall.InnerWidth, wall.InnerHeight, wall.ScrollY)
+	}
+	onScreen := func(what string, r rect, m measure) {
+		t.Helper()
+		if r.Width <= 0 || r.Top < 0 || r.Bottom > m.InnerHeight || r.Left < 0 || r.Right > m.InnerWidth {
+			t.Errorf("%s at %+v is not inside the %vx%v viewport", what, r, m.InnerWidth, m.InnerHeight)
+		}
+	}
+	onScreen("the gauge's value", wall.Gauge, wall)
+	if len(wall.Alerts) == 0 {
+		t.Error("no alert is listed (the drills alone raise one)")
+	}
+	for i, a := range wall.Alerts {
+		onScreen(fmt.Sprintf("alert %d", i+1), a, wall)
+	}
+	if len(wall.Incidents) < 3 {
+		t.Fatalf("the page lists %d incidents, want at least 3", len(wall.Incidents))
+	}
+	for i, in := range wall.Incidents[:3] {
+		onScreen(fmt.Sprintf("incident %d", i+1), in.Rect, wall)
+	}
+	if in := wall.Incidents[0].Rect; in.Left < wall.AlertsBox.Right || in.Top > wall.AlertsBox.Bottom {
+		t.Errorf("the incidents (%+v) are not beside the alerts (%+v)", in, wall.AlertsBox)
+	}
+	for i := 1; i < len(wall.Incidents); i++ {
+		if wall.Incidents[i].Score > wall.Incidents[i-1].Score {
+			t.Errorf("incident %d (%.2f) is heavier than incident %d (%.2f): not heaviest first", i+1, wall.Incidents[i].Score, i, wall.Incidents[i-1].Score)
+		}
+	}
+	if wall.ScrollWidth > wall.InnerWidth {
+		t.Errorf("the wall page is %v wide, wider than its %v viewport", wall.ScrollWidth, wall.InnerWidth)
+	}
+
+	// One outlet's three reports of one incident read "Wire ×3", and no
+	// incident names an outlet twice.
+	collapsed := false
+	for i, in := range wall.Incidents {
+		seen := map[string]bool{}
+		for _, s := range in.Sources {
+			name := strings.Split(s, " ×")[0]
+			if seen[name] {
+				t.Errorf("incident %d names %s twice: %q", i+1, name, in.Sources)
+			}
+			seen[name] = true
+			collapsed = collapsed || s == "Wire ×3"
+		}
+	}
+	if !collapsed {
+		t.Errorf("no incident reads \"Wire ×3\" although the wire reported one three times: %+v", wall.Incidents)
+	}
+
+	// The sentence under the gauge derives it from the regions with the
+	// API's own aggregation weight and numbers.
+	for _, want := range []string{"regions", fmt.Sprintf("×%v", idx.Parameters.Aggregation), idx.hottest()} {
+		if !strings.Contains(wall.Relation, want) {
+			t.Errorf("the gauge's relation to the regions, %q, lacks %q", wall.Relation, want)
+		}
+	}
+	if idx.Parameters.Aggregation <= 0 {
+		t.Errorf("the API gives no aggregation weight")
+	}
+	// The default region is labelled as what it is, not as East Asia.
+	named := false
+	for _, r := range wall.Regions {
+		if r.ID == "east_asia" {
+			named = r.Name == "region-wide / unplaced"
+		}
+		if strings.Contains(strings.ToLower(r.Name), "east asia") {
+			t.Errorf("the region tile %s is called %q, which reads as the East Asia gauge", r.ID, r.Name)
+		}
+	}
+	if !named {
+		t.Errorf("the east_asia region is not labelled \"region-wide / unplaced\": %+v", wall.Regions)
+	}
+
+	checkSparks(t, "wall", wall)
+
+	phone := b.load(base+"/", 390, 844, "light")
+	if phone.ScrollWidth > phone.InnerWidth {
+		t.Errorf("the phone page is %v wide, wider than its %v viewport", phone.ScrollWidth, phone.InnerWidth)
+	}
+	onScreen("the gauge's value on a phone", phone.Gauge, phone)
+	checkSparks(t, "phone", phone)
+	if lw, lp := luminance(t, wall.Background), luminance(t, phone.Background); lw > 0.2 || lp < 0.8 {
+		t.Errorf("dark background %s (luminance %.2f), light %s (%.2f)", wall.Background, lw, phone.Background, lp)
+	}
+}
+
+// checkSparks: every tile and the gauge have a sparkline that scales to its
+// card (viewBox, preserveAspectRatio none), spans at least 90 % of the
+// card's inner width, and has a time axis from "−N d" or "−N h" to "now"
+// whose labels stay under the line.
+func checkSparks(t *testing.T, where string, m measure) {
+	t.Helper()
+	if len(m.Sparks) != m.Tiles+1 || m.Tiles < 2 {
+		t.Errorf("%s: %d sparklines for %d tiles and the gauge", where, len(m.Sparks), m.Tiles)
+	}
+	ago := regexp.MustCompile(`^−\d+ [dh]$`)
+	for _, s := range m.Sparks {
+		if s.ViewBox == "" || s.Aspect != "none" {
+			t.Errorf("%s: %s's sparkline has viewBox %q, preserveAspectRatio %q", where, s.Card, s.ViewBox, s.Aspect)
+		}
+		if s.Inner <= 0 || s.Width < 0.9*s.Inner {
+			t.Errorf("%s: %s's sparkline is %.0f px wide in a card %.0f px wide inside", where, s.Card, s.Width, s.Inner)
+		}
+		if len(s.Labels) < 2 || !ago.MatchString(s.Labels[0]) || s.Labels[len(s.Labels)-1] != "now" {
+			t.Errorf("%s: %s's sparkline has the axis labels %q, want −N d … now", where, s.Card, s.Labels)
+			continue
+		}
+		for i, l := range s.LabelRects {
+			if l.Width <= 0 || l.Left < s.Svg.Left-1 || l.Right > s.Svg.Right+1 || l.Top < s.Svg.Bottom-1 {
+				t.Errorf("%s: %s's axis label %q at %+v is not under its line at %+v", where, s.Card, s.Labels[i], l, s.Svg)
+			}
+		}
+	}
+}
+
+// luminance of a CSS "rgb(r, g, b)" colour, 0 (black) to 1 (white).
+func luminance(t *testing.T, css string) float64 {
+	t.Helper()
+	m := regexp.MustCompile(`^rgb\((\d+), (\d+), (\d+)\)$`).FindStringSubmatch(css)
+	if m == nil {
+		t.Errorf("unexpected colour %q", css)
+		return math.NaN()
+	}
+	var c [3]float64
+	for i := range c {
+		c[i], _ = strconv.ParseFloat(m[i+1], 64)
+	}
+	return (0.2126*c[0] + 0.7152*c[1] + 0.0722*c[2]) / 255
+}
+
+// browser is a headless Chromium driven over the DevTools protocol on a
+// pipe (--remote-debugging-pipe: it reads commands on its fd 3 and writes
+// replies and events on its fd 4, each a JSON message ended by NUL), so the
+// test can size the viewport and measure the page with no WebSocket
+// library. It drives the browser's one page through a flat session.
+type browser struct {
+	t       *testing.T
+	in      io.WriteCloser
+	out     *bufio.Reader
+	stderr  *syncBuffer
+	id      int
+	session string
+}
+
+func startBrowser(t *testing.T, bin string) *browser {
+	t.Helper()
+	cmdR, cmdW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	args := append(append([]string{}, chromiumFlags...), "--user-data-dir="+browserProfile(t), "--remote-debugging-pipe", "about:blank")
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.ExtraFiles = []*os.File{cmdR, outW} // fd 3 and fd 4
+	b := &browser{t: t, in: cmdW, out: bufio.NewReader(outR), stderr: &syncBuffer{}}
+	cmd.Stderr = b.stderr
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("starting chromium: %v", err)
+	}
+	cmdR.Close()
+	outW.Close()
+	t.Cleanup(func() {
+		b.call("Browser.close", nil, nil)
+		cmdW.Close()
+		waited := make(chan struct{})
+		go func() { cmd.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-time.After(10 * time.Second):
+			cancel()
+			<-waited
+		}
+		cancel()
+		outR.Close()
+	})
+	var targets struct {
+		TargetInfos []struct{ TargetID, Type string }
+	}
+	b.call("Target.getTargets", nil, &targets)
+	for _, tg := range targets.TargetInfos {
+		if tg.Type == "page" {
+			var at struct{ SessionID string }
+			b.call("Target.attachToTarget", map[string]any{"targetId": tg.TargetID, "flatten": true}, &at)
+			b.session = at.SessionID
+			break
+		}
+	}
+	if b.session == "" {
+		t.Fatalf("chromium has no page to drive: %+v", targets)
+	}
+	return b
+}
+
+// call sends one command and waits for its reply, skipping events. With no
+// session yet it talks to the browser, else to the page.
+func (b *browser) call(method string, params, result any) {
+	b.t.Helper()
+	b.id++
+	msg := map[string]any{"id": b.id, "method": method, "params": params}
+	if params == nil {
+		msg["params"] = map[string]any{}
+	}
+	if b.session != "" && !strings.HasPrefix(method, "Browser.") && !strings.HasPrefix(method, "Target.") {
+		msg["sessionId"] = b.session
+	}
+	body, _ := json.Marshal(msg)
+	if _, err := b.in.Write(append(body, 0)); err != nil {
+		if method == "Browser.close" {
+			return
+		}
+		b.t.Fatalf("%s: writing to chromium: %v; chromium says:\n%s", method, err, b.stderr.String())
+	}
+	for {
+		line, err := b.out.ReadBytes(0)
+		if err != nil {
+			if method == "Browser.close" {
+				return
+			}
+			b.t.Fatalf("%s: reading from chromium: %v; chromium says:\n%s", method, err, b.stderr.String())
+		}
+		var reply struct {
+			ID     int             `json:"id"`
+			Result json.RawMessage `json:"result"`
+			Error  *struct {
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(line[:len(line)-1], &reply); err != nil {
+			b.t.Fatalf("%s: chromium wrote %q: %v", method, line, err)
+		}
+		if reply.ID != b.id {
+			continue // an event, or the reply to an abandoned call
+		}
+		if reply.Error != nil {
+			b.t.Fatalf("%s: chromium: %s", method, reply.Error.Message)
+		}
+		if result != nil {
+			if err := json.Unmarshal(reply.Result, result); err != nil {
+				b.t.Fatalf("%s: %v in %s", method, err, reply.Result)
+			}
+		}
+		return
+	}
+}
+
+// eval runs a JavaScript expression in the page and returns its value,
+// which must be a string.
+func (b *browser) eval(expr string) string {
+	b.t.Helper()
+	var res struct {
+		Result struct {
+			Value any `json:"value"`
+		} `json:"result"`
+		ExceptionDetails *struct {
+			Text      string `json:"text"`
+			Exception struct {
+				Description string `json:"description"`
+			} `json:"exception"`
+		} `json:"exceptionDetails"`
+	}
+	b.call("Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true}, &res)
+	if res.ExceptionDetails != nil {
+		b.t.Fatalf("the page threw %s %s", res.ExceptionDetails.Text, res.ExceptionDetails.Exception.Description)
+	}
+	s, _ := res.Result.Value.(string)
+	return s
+}
+
+// load opens url in a viewport of width×height CSS pixels with the given
+// colour scheme, waits until the page has rendered the API's data, and
+// measures it.
+func (b *browser) load(url string, width, height int, scheme string) measure {
+	b.t.Helper()
+	b.call("Emulation.setDeviceMetricsOverride", map[string]any{"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 700}, nil)
+	b.call("Emulation.setEmulatedMedia", map[string]any{"features": []map[string]string{{"name": "prefers-color-scheme", "value": scheme}}}, nil)
+	b.call("Page.navigate", map[string]any{"url": url}, nil)
+	deadline := time.Now().Add(30 * time.Second)
+	for b.eval(`String(document.readyState === "complete" && document.body && document.body.dataset.ready)`) != "true" {
+		if time.Now().After(deadline) {
+			b.t.Fatalf("the page at %dx%d never rendered its data: %s", width, height, b.eval(`document.body ? document.body.innerText : ""`))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var m measure
+	js := b.eval(measureJS)
+	if err := json.Unmarshal([]byte(js), &m); err != nil {
+		b.t.Fatalf("measuring the page: %v in %s", err, js)
+	}
+	return m
+}
+
+// screenshot is a PNG of the whole page at width CSS pixels (the height of
+// a 1000-pixel-high screen, or more if the page is longer).
+func screenshot(t *testing.T, bin, url string, width int) []byte {
+	b := startBrowser(t, bin)
+	b.load(url, width, 1000, "dark")
+	h, _ := strconv.Atoi(b.eval(`String(Math.max(1000, Math.ceil(document.documentElement.scrollHeight)))`))
+	var shot struct{ Data string }
+	b.call("Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": true,
+		"clip": map[string]any{"x": 0, "y": 0, "width": width, "height": h, "scale": 1}}, &shot)
+	png, err := base64.StdEncoding.DecodeString(shot.Data)
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	return png
 }
 
 // TestWatchPageSaysNoDataWhenBlind runs tensionwatch on a feed that always

@@ -51,6 +51,11 @@ type IndexResponse struct {
 	// incident classes that read above their type's level.
 	Types   []TypeLevel    `json:"types"`
 	Classes []events.Class `json:"classes"`
+	// RegionInfo describes the regions of Regions, in the taxonomy's order.
+	// The one marked default holds the events that name no single place
+	// (the taxonomy's rules.default_region): it is one region among the
+	// others, not the East Asia gauge, which weighs every region together.
+	RegionInfo []RegionInfo `json:"region_info"`
 	// ModelVersion is the version of the classifier's model built into
 	// this binary (the collectors that classified the events may run
 	// another with --model.file).
@@ -66,6 +71,14 @@ type Parameters struct {
 	ClusterSpan    string `json:"cluster_span"`
 	BaselineWindow string `json:"baseline_window"`
 	BaselineStep   string `json:"baseline_step"`
+}
+
+// RegionInfo describes one region.
+type RegionInfo struct {
+	ID          string `json:"id"`
+	Description string `json:"description"`
+	// Default marks the region of events that name no single place.
+	Default bool `json:"default,omitempty"`
 }
 
 // TypeLevel is one type's published level.
@@ -114,6 +127,9 @@ func (s *Scorer) serveIndex(w http.ResponseWriter, r *http.Request) {
 		resp.Types = append(resp.Types, TypeLevel{ty.ID, ty.Section, ty.Level, ty.HalfLife.String(), ty.Deescalatory})
 	}
 	resp.Classes = s.tx.Classes
+	for _, reg := range s.tx.Regions {
+		resp.RegionInfo = append(resp.RegionInfo, RegionInfo{reg.ID, reg.Description, reg.ID == s.tx.Rules.DefaultRegion})
+	}
 	resp.ModelVersion = classify.BuiltinModelVersion()
 	if resp.Watch.Blind {
 		markNoData(&resp.Snapshot)

@@ -184,13 +184,56 @@ func TestWatchPageInABrowser(t *testing.T) {
 
 	checkLayout(t, bin, base, idx)
 
+}
+
+// TestWatchPageDuringAReplay replays the project's fixture of a real
+// crisis (testdata/replay: the first 13 hours of the PLA drills after the
+// Pelosi visit) through tensionwatch and loads the page at 1400x1000: the
+// gauge has risen, the incidents behind it are listed, and a REPLAY badge
+// says it is not live news. With -update-screenshot it writes
+// docs/watch-page.png, the README's picture, from this page.
+func TestWatchPageDuringAReplay(t *testing.T) {
+	bin := chromium(t)
+	tw := startTW(t, "--replay", "../../testdata/replay", "--replay.speed", "6000", "--data.dir", t.TempDir())
+	tw.logLine(t, "item replay finished; the page keeps serving what it showed", 60*time.Second)
+	var idx struct {
+		Gauge struct {
+			Value float64
+			Band  string
+		}
+		Watch struct{ Blind, Replay bool }
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		tw.getJSON(t, "/api/v1/index", &idx)
+		if idx.Gauge.Value > 0 && idx.Watch.Replay && !idx.Watch.Blind {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the replay the API reads %+v", idx)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	b := startBrowser(t, bin)
+	b.load(tw.base+"/", 1400, 1000, "dark")
+	badge := b.eval(`(() => { const r = document.getElementById("replay"), b = r.getBoundingClientRect();
+		return String(!r.hidden && b.height > 0 && b.top >= 0 && b.bottom <= innerHeight) + "|" + r.textContent; })()`)
+	if !strings.HasPrefix(badge, "true|REPLAY") {
+		t.Errorf("the REPLAY badge is not on screen: %s", badge)
+	}
+	if n := b.eval(`String(document.querySelectorAll("#incidents li:not(.empty)").length)`); n == "0" {
+		t.Error("no incident is listed after the replay")
+	}
+	if v := b.eval(`document.getElementById("gauge-value").textContent`); v == "NO DATA" || v == "0" || v == "0.0" {
+		t.Errorf("the gauge reads %q after a crisis was replayed", v)
+	}
 	if *updateScreenshot {
 		// The wall screen's width, the whole page's height.
-		b := screenshot(t, bin, base+"/", 1400)
-		if len(b) < 10000 {
-			t.Fatalf("screenshot: %d bytes", len(b))
+		png := screenshot(t, bin, tw.base+"/", 1400)
+		if len(png) < 10000 {
+			t.Fatalf("screenshot: %d bytes", len(png))
 		}
-		if err := os.WriteFile("../../docs/watch-page.png", b, 0o644); err != nil {
+		if err := os.WriteFile("../../docs/watch-page.png", png, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -73,7 +73,7 @@ func runReplay(ctx context.Context, o replayRun) error {
 	go func() {
 		defer close(beat)
 		app.RunHeartbeat(ctx, app.HeartbeatOptions{Bus: o.bus, Feeds: []feedlist.Feed{replay.Feed}, Gatherer: replay.Health(nil),
-			Collector: "replay-" + app.CollectorName(o.dataDir), Log: o.log})
+			Collector: events.ReplayCollectorPrefix + app.CollectorName(o.dataDir), Log: o.log})
 	}()
 	defer func() { <-beat }()
 	if !waitFor(ctx, heartbeatWait, func() bool { return !o.sc.Watch(time.Now()).Blind }) && ctx.Err() == nil {

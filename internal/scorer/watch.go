@@ -2,6 +2,7 @@ package scorer
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,6 +47,9 @@ type Watch struct {
 	FeedsOK       int        `json:"feeds_ok"`
 	LastSuccess   *time.Time `json:"last_success,omitempty"`
 	LastHeartbeat *time.Time `json:"last_heartbeat,omitempty"`
+	// Replay is true while a `tensionwatch --replay` is heard from: the
+	// news it sends is old news re-timed, and the page says REPLAY.
+	Replay bool `json:"replay,omitempty"`
 }
 
 // Watch reports the collectors' health at now.
@@ -62,6 +66,7 @@ func (s *Scorer) Watch(now time.Time) Watch {
 			continue
 		}
 		w.Collectors++
+		w.Replay = w.Replay || strings.HasPrefix(h.Collector, events.ReplayCollectorPrefix)
 		w.Feeds += h.Feeds
 		w.FeedsOK += h.FeedsOK
 		if !h.LastSuccess.IsZero() && (w.LastSuccess == nil || h.LastSuccess.After(*w.LastSuccess)) {

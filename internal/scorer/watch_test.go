@@ -235,3 +235,35 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestWatchSaysReplay: the watch says replay while a heartbeat of
+// `tensionwatch --replay` is current, and not for a collector's.
+func TestWatchSaysReplay(t *testing.T) {
+	s, srv, clock := clockScorer(t)
+	replay := func() bool {
+		t.Helper()
+		var doc indexDoc
+		_, body := get(t, srv.URL+"/api/v1/index")
+		if err := json.Unmarshal([]byte(body), &doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc.Watch.Replay
+	}
+	s.Heartbeat(beat(t, now, 3, 3))
+	if replay() {
+		t.Fatal("a collector's heartbeat reads as a replay")
+	}
+	b, err := events.MarshalHeartbeat(events.Heartbeat{Collector: events.ReplayCollectorPrefix + "host", Time: now, Feeds: 1, FeedsOK: 1, LastSuccess: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Heartbeat(b)
+	if !replay() {
+		t.Fatal("a replay's heartbeat does not read as a replay")
+	}
+	later := now.Add(7 * time.Minute) // both heartbeats older than HeartbeatTimeout
+	clock.Store(&later)
+	if replay() {
+		t.Fatal("a replay no longer heard from still reads as a replay")
+	}
+}

@@ -21,6 +21,11 @@ const SchemaHeartbeatV1 = "tensionwatch.heartbeat.v1"
 // intervals; LastSuccess is the newest successful fetch of any feed (zero
 // if none yet); MaxInterval the longest poll interval of the collector's
 // feeds, in seconds.
+// ReplayCollectorPrefix starts the Collector of a heartbeat sent by
+// `tensionwatch --replay`: the events it stands for are a replay of old
+// news, re-timed, and pages show it.
+const ReplayCollectorPrefix = "replay-"
+
 type Heartbeat struct {
 	V           int       `json:"v"`
 	Collector   string    `json:"collector"`

@@ -210,6 +210,11 @@
     // read as calm; the page says NO DATA in grey instead.
     const blind = !!(idx.watch && idx.watch.blind);
     document.body.classList.toggle("blind", blind);
+    // A replay (tensionwatch --replay) is old news re-timed to now: the
+    // page must never be taken for a live watch.
+    const replay = !!(idx.watch && idx.watch.replay);
+    document.getElementById("replay").hidden = !replay;
+    document.body.classList.toggle("replaying", replay);
     const gv = document.getElementById("gauge-value");
     gv.textContent = blind ? "NO DATA" : fmt(g.value);
     gv.dataset.value = blind ? "" : g.value;

@@ -654,10 +654,14 @@ func (ix *Index) section(a *acc, topN int) Number {
 }
 
 func (ix *Index) contribution(in *Incident, now time.Time, score float64, reports int, de bool) Contribution {
-	first := in.Reports[0]
-	class, level := ix.tx.Level(in.Reports[in.prefTop[reports-1]].Classification)
+	// The incident is told by the report that gave it its level (the first
+	// at its strongest), not by its first: "Taiwan tracks 25 Chinese
+	// aircraft" opens what "China encircles Taiwan with live-fire drills"
+	// makes an encirclement.
+	first, top := in.Reports[0], in.Reports[in.prefTop[reports-1]]
+	class, level := ix.tx.Level(top.Classification)
 	c := Contribution{
-		IncidentID: in.ID, Title: first.Title, Link: first.Link, Outlet: outletOf(first),
+		IncidentID: in.ID, Title: top.Title, Link: top.Link, Outlet: outletOf(top),
 		Type: in.Type, Region: in.Region, Published: first.Published,
 		Class: class, Level: level, Confidence: round(ix.corroboration(in.prefOutlets[reports-1]), 4),
 		Score: round(score, 4), Deescalatory: de, Reports: reports,

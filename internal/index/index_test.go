@@ -567,3 +567,26 @@ func TestMethodologyClassTable(t *testing.T) {
 		}
 	}
 }
+
+// TestIncidentIsToldByItsStrongestReport: an incident's title and link are
+// those of the report that gave it its level (the first at its strongest
+// class), not of its first report; its time stays its first report's.
+func TestIncidentIsToldByItsStrongestReport(t *testing.T) {
+	ix := New(events.DefaultTaxonomy())
+	ix.Add(report("a", "Focus Taiwan", "military_exercise", "taiwan_strait", "Taiwan tracks Chinese aircraft and ships around Taiwan", t0))
+	drills := report("b", "Reuters", "military_exercise", "taiwan_strait", "China encircles Taiwan with live-fire drills around Taiwan", t0.Add(time.Hour))
+	drills.Classification.Signals = []string{"encirclement", "around_taiwan"}
+	drills.Classification.Magnitude.LiveFire = true
+	ix.Add(drills)
+	ix.Add(report("c", "AP", "military_exercise", "taiwan_strait", "Chinese aircraft and ships around Taiwan, Taiwan says", t0.Add(2*time.Hour)))
+	if n := len(ix.Incidents()); n != 1 {
+		t.Fatalf("%d incidents, want the three reports in one", n)
+	}
+	top := ix.Snapshot(t0.Add(3*time.Hour), 1).Regions["taiwan_strait"].Top[0]
+	if top.Title != drills.Title || top.Link != drills.Link || top.Outlet != "Reuters" {
+		t.Errorf("the incident is told by %q (%s, %s), want the encirclement report", top.Title, top.Outlet, top.Link)
+	}
+	if !top.Published.Equal(t0) || top.Reports != 3 {
+		t.Errorf("published %v with %d reports, want the first report's time and 3", top.Published, top.Reports)
+	}
+}

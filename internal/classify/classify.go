@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tensionwatch/tensionwatch/pkg/events"
@@ -297,6 +298,32 @@ func (it *item) matches(i int, h hit, l label) bool {
 	return strings.HasPrefix(it.texts[i][t[h.start].start:t[h.end-1].end], l.exact)
 }
 
+// quotedDiscount weighs a place named inside quotation marks in a title:
+// quoted words are someone's comparison or claim ("China's missiles
+// 'imitating North Korea' - Taiwan"), not where the news happens.
+const quotedDiscount = 0.5
+
+// quoted reports whether byte offset at of s is inside quotation marks: an
+// odd number of quotation marks before it. An apostrophe between two
+// letters ("China's", "don't") is not one.
+func quoted(s string, at int) bool {
+	n := 0
+	prevLetter := false
+	for i, r := range s[:at] {
+		switch r {
+		case '"', '“', '”', '«', '»', '「', '」':
+			n++
+		case '\'', '‘', '’':
+			next, _ := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):])
+			if !(prevLetter && unicode.IsLetter(next)) {
+				n++
+			}
+		}
+		prevLetter = unicode.IsLetter(r)
+	}
+	return n%2 == 1
+}
+
 // isKorean reports whether the item has a Hangul syllable or letter in
 // its title or summary (computed once, on the first "ko:" label).
 func (it *item) isKorean() bool {
@@ -414,7 +441,11 @@ func (c *Rules) weigh(it *item) {
 						continue
 					}
 					s.regFirst[l.idx] = min(s.regFirst[l.idx], i*1_000_000+h.start)
-					s.reg[l.idx] += fieldWeights[i] * l.weight * lenBonus
+					sc := fieldWeights[i] * l.weight * lenBonus
+					if i == 0 && quoted(it.texts[0], int(it.s.toks[0][h.start].start)) {
+						sc *= quotedDiscount
+					}
+					s.reg[l.idx] += sc
 					c.addEvidence(it, i, h, c.regionRule[l.idx])
 				case kindSignal:
 					// A title's signal after a background marker is the

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -255,6 +256,34 @@ func TestKoreanHeadlines(t *testing.T) {
 		if got.Relevant != tc.relevant || tc.typ != "" && got.Type != tc.typ || tc.region != "" && got.Region != tc.region {
 			t.Errorf("%q: relevant %v type %q region %q, want %v %q %q (evidence %+v)", tc.title, got.Relevant, got.Type, got.Region,
 				tc.relevant, tc.typ, tc.region, got.Evidence)
+		}
+	}
+}
+
+// TestQuotedPlaceWeighsHalf: a place inside quotation marks in a title is
+// someone's comparison or claim; an apostrophe inside a word is no quote.
+func TestQuotedPlaceWeighsHalf(t *testing.T) {
+	c := newClassifier(t)
+	for _, tc := range []struct{ title, summary, region string }{
+		// A BBC headline of 4 August 2022 (testdata/replay).
+		{"China's missiles 'imitating North Korea' - Taiwan",
+			"China launched 11 ballistic missiles into waters around Taiwan, Taiwan's defence ministry said.", "taiwan_strait"},
+		{"China\u2019s missiles \u2018imitating North Korea\u2019 - Taiwan", "China fired ballistic missiles near Taiwan.", "taiwan_strait"},
+		{"North Korea's missile test 'a threat to Japan', Seoul says", "", "korean_peninsula"},
+		{"North Korea fires ballistic missile, Taiwan's president says", "", "korean_peninsula"},
+	} {
+		title, _ := strconv.Unquote(`"` + tc.title + `"`)
+		if got := c.Classify(title, tc.summary); got.Region != tc.region {
+			t.Errorf("%q: region %q, want %q", title, got.Region, tc.region)
+		}
+	}
+	for _, tc := range []struct {
+		s    string
+		at   int
+		want bool
+	}{{"China's 'drills' near Taiwan", 9, true}, {"China's drills", 8, false}, {"\"x\" y", 4, false}, {"don't 'x", 7, true}} {
+		if got := quoted(tc.s, tc.at); got != tc.want {
+			t.Errorf("quoted(%q, %d) = %v", tc.s, tc.at, got)
 		}
 	}
 }

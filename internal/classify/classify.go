@@ -247,8 +247,7 @@ type item struct {
 	mag              events.Magnitude
 	anyType          bool
 	excluded         int // triggers found only inside a non-military phrase ("fire drill")
-	// korean is 1 when the item has Hangul in it, -1 when not, 0 before
-	// the first "ko:" label asked.
+	// korean is 1 when the item has Hangul in it, else -1 (tokenize).
 	korean int8
 }
 
@@ -279,9 +278,18 @@ func (c *Rules) tokenize(it *item) {
 	s := it.s
 	s.reset(len(c.types), len(c.regions))
 	s.cost = 0
+	korean := false
 	for i, t := range it.texts {
-		s.toks[i], s.buf = c.m.tokenize(t, s.toks[i], s.buf)
-		s.hits[i] = c.m.scan(s.toks[i], s.hits[i][:0], &s.cost)
+		var h bool
+		s.toks[i], s.buf, h = c.m.tokenize(t, s.toks[i], s.buf)
+		korean = korean || h
+	}
+	it.korean = -1
+	if korean {
+		it.korean = 1
+	}
+	for i := range it.texts {
+		s.hits[i] = c.m.scan(s.toks[i], s.hits[i][:0], &s.cost, korean)
 	}
 }
 
@@ -311,7 +319,7 @@ func quoted(s string, at int) bool {
 	prevLetter := false
 	for i, r := range s[:at] {
 		switch r {
-		case '"', '“', '”', '«', '»', '「', '」':
+		case '"', '“', '”':
 			n++
 		case '\'', '‘', '’':
 			next, _ := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):])
@@ -324,37 +332,9 @@ func quoted(s string, at int) bool {
 	return n%2 == 1
 }
 
-// isKorean reports whether the item has a Hangul syllable or letter in
-// its title or summary (computed once, on the first "ko:" label).
-func (it *item) isKorean() bool {
-	if it.korean == 0 {
-		it.korean = -1
-		for _, t := range it.texts {
-			if hasHangul(t) {
-				it.korean = 1
-				break
-			}
-		}
-	}
-	return it.korean > 0
-}
-
-// hasHangul reports whether s has a Hangul syllable (U+AC00–U+D7A3) or
-// compatibility jamo (U+3131–U+318E).
-func hasHangul(s string) bool {
-	for i := 0; i < len(s); i++ {
-		// Hangul syllables are encoded with lead bytes 0xEA–0xED; check
-		// the rune only there.
-		if c := s[i]; c >= 0xE3 && c <= 0xED {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if (r >= 0xAC00 && r <= 0xD7A3) || (r >= 0x3131 && r <= 0x318E) {
-				return true
-			}
-			i += size - 1
-		}
-	}
-	return false
-}
+// isKorean reports whether the item has Hangul in its title or summary
+// (found by tokenize).
+func (it *item) isKorean() bool { return it.korean > 0 }
 
 // mentions is the first pass: which contexts, East Asian actors and places,
 // other theatres, commentary and background markers the item names.

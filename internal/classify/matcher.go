@@ -41,6 +41,9 @@ type phrase struct {
 	ids    []int32
 	labels []label
 	kinds  uint32 // bit set of the labels' kinds
+	// hangulOnly: every label holds only in Korean text ("ko:中"), so in
+	// other text the phrase is not even a hit (中 is in most Chinese items).
+	hangulOnly bool
 }
 
 func (p *phrase) has(k labelKind) bool { return p.kinds&(1<<k) != 0 }
@@ -132,6 +135,7 @@ func (m *matcher) add(term string, l label) bool {
 			return true // "suspend" and "suspends" fold to one phrase
 		}
 	}
+	p.hangulOnly = l.hangul && (len(p.labels) == 0 || p.hangulOnly)
 	p.labels = append(p.labels, l)
 	p.kinds |= 1 << l.kind
 	return true
@@ -145,14 +149,17 @@ func int32Bytes(ids []int32) []byte {
 	return b
 }
 
-// tokenize splits s into tokens numbered by the vocabulary.
-func (m *matcher) tokenize(s string, out []token, buf []byte) ([]token, []byte) {
+// tokenize splits s into tokens numbered by the vocabulary, and says
+// whether s has Hangul in it.
+func (m *matcher) tokenize(s string, out []token, buf []byte) ([]token, []byte, bool) {
 	out = out[:0]
+	hangul := false
 	buf = words(s, buf, func(w []byte, start, end int) {
 		t := token{id: -1, num: -1, start: int32(start), end: int32(end), hash: fnvBytes(fnvOffset, w)}
 		if w[0] >= utf8.RuneSelf && len(w) <= 4 { // perhaps one CJK character: one decode for all
 			if r, size := utf8.DecodeRune(w); size == len(w) && isCJK(r) {
 				t.cjk = true
+				hangul = hangul || 0xAC00 <= r && r <= 0xD7A3 || 0x3131 <= r && r <= 0x318E
 				if cjkLo <= r && r <= cjkHi && m.cjkID != nil {
 					t.id = m.cjkID[r-cjkLo]
 				} else {
@@ -171,7 +178,7 @@ func (m *matcher) tokenize(s string, out []token, buf []byte) ([]token, []byte) 
 		}
 		out = append(out, t)
 	})
-	return out, buf
+	return out, buf, hangul
 }
 
 type hit struct {
@@ -179,9 +186,10 @@ type hit struct {
 	start, end int // token indexes [start, end)
 }
 
-// scan appends every phrase occurrence in toks to out. cost, if not nil,
-// counts the phrase comparisons made (the linear-time test reads it).
-func (m *matcher) scan(toks []token, out []hit, cost *int) []hit {
+// scan appends every phrase occurrence in toks to out; phrases that hold
+// only in Korean text only when korean. cost, if not nil, counts the
+// phrase comparisons made (the linear-time test reads it).
+func (m *matcher) scan(toks []token, out []hit, cost *int, korean bool) []hit {
 	for i := range toks {
 		id := toks[i].id
 		if id < 0 {
@@ -190,6 +198,9 @@ func (m *matcher) scan(toks []token, out []hit, cost *int) []hit {
 		for _, p := range m.first[id] {
 			if cost != nil {
 				*cost++
+			}
+			if p.hangulOnly && !korean {
+				continue
 			}
 			if i+len(p.ids) > len(toks) {
 				continue

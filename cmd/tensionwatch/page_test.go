@@ -196,6 +196,9 @@ func TestWatchPageDuringAReplay(t *testing.T) {
 	bin := chromium(t)
 	tw := startTW(t, "--replay", "../../testdata/replay", "--replay.speed", "6000", "--data.dir", t.TempDir())
 	tw.logLine(t, "item replay finished; the page keeps serving what it showed", 60*time.Second)
+	// The scorer computes a snapshot every 5 s after events arrive: wait
+	// for one that holds the last of them, so the picture is the end state.
+	time.Sleep(6 * time.Second)
 	var idx struct {
 		Gauge struct {
 			Value float64

@@ -114,6 +114,12 @@ func TestPollsEveryFeedAndSecondPollIs304(t *testing.T) {
 		t.Errorf("items handed off: %v (the 304s carry none)", items)
 	}
 	mu.Unlock()
+	// The server has seen the second request; the poller counts it once
+	// the answer is in.
+	deadline := time.Now().Add(5 * time.Second)
+	for testutil.ToFloat64(m.polls.WithLabelValues("a", "not_modified")) < 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if v := testutil.ToFloat64(m.polls.WithLabelValues("a", "not_modified")); v < 1 {
 		t.Errorf("not_modified polls of a = %v", v)
 	}

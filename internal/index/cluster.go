@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"math"
 	"math/bits"
 	"slices"
@@ -102,11 +103,17 @@ func (c *clusterer) longest() time.Duration {
 
 // isOpen reports whether in still takes a report at t.
 func (c *clusterer) isOpen(in *Incident, t time.Time) bool {
+	return c.isOpenAt(in, len(in.times), t)
+}
+
+// isOpenAt reports whether in, holding only its first k reports, takes a
+// report at t.
+func (c *clusterer) isOpenAt(in *Incident, k int, t time.Time) bool {
 	spec := c.tx.Index
 	if !in.ty.Ongoing {
 		return t.Sub(in.Start) <= spec.ClusterWindow
 	}
-	latest := in.times[len(in.times)-1]
+	latest := in.times[k-1]
 	return t.Sub(in.Start) <= spec.ClusterSpan && time.Duration(t.UnixNano()-latest) <= spec.ClusterGap
 }
 
@@ -125,9 +132,14 @@ func (c *clusterer) sameStory(in *Incident, e events.Event, ety *events.Type) bo
 // ("another", "again") joins an incident of an act of a moment only if the
 // incident's first report said so too.
 func (c *clusterer) joins(in *Incident, e events.Event, ety *events.Type, repeat bool, t time.Time, w wordSet) (float64, bool) {
+	return c.joinsAt(in, len(in.words), e, ety, repeat, t, w)
+}
+
+// joinsAt is joins with in as it stood with its first k reports.
+func (c *clusterer) joinsAt(in *Incident, k int, e events.Event, ety *events.Type, repeat bool, t time.Time, w wordSet) (float64, bool) {
 	cls := e.Classification
 	ity := in.ty
-	if !c.isOpen(in, t) ||
+	if !c.isOpenAt(in, k, t) ||
 		!ity.Ongoing && repeat && !in.Reports[0].Classification.HasSignal("repeat") {
 		return 0, false
 	}
@@ -139,8 +151,8 @@ func (c *clusterer) joins(in *Incident, e events.Event, ety *events.Type, repeat
 		bar = max(bar, c.tx.Index.ClusterSimilarityOtherType)
 	}
 	best := 0.0
-	n := len(in.words)
-	for i, rw := range in.words {
+	n := k
+	for i, rw := range in.words[:k] {
 		if i >= maxCompared/2 && i < n-maxCompared/2 {
 			continue // the first and the latest reports stand for the rest
 		}
@@ -403,124 +415,6 @@ var stop = func() map[string]bool {
 	return m
 }()
 
-// rewind takes the clustering of from's family back to just before event
-// from: every report of the family at or after it (in time order, ties by
-// ID) leaves its incident, and the incidents it opened go; other families
-// are untouched. It returns the reports taken out, for the caller
-// to add again with the events that come between them, and what it undid,
-// for changed to compare with after. Only incidents that were open at
-// from's time can hold such reports, so the cost is that of the reports
-// after from, not of the whole clustering.
-func (c *clusterer) rewind(from events.Event) ([]entry, *undo) {
-	t := EventTime(from)
-	fam := c.family(from)
-	i0 := sort.Search(len(c.all), func(i int) bool { return !c.all[i].Start.Before(t.Add(-c.longest())) })
-	u := &undo{from: t.Add(-c.longest()), family: fam, kept: map[*Incident]undone{}, gone: map[string]undone{}}
-	var out []entry
-	keep := c.all[:i0]
-	for _, in := range c.all[i0:] {
-		if in.ty.Family != fam {
-			keep = append(keep, in) // another family's: untouched
-			continue
-		}
-		k := sort.Search(len(in.Reports), func(j int) bool { return !eventLessP(&in.Reports[j], &from) })
-		d := undone{region: in.Region, k: k}
-		for j := k; j < len(in.Reports); j++ {
-			out = append(out, entry{in.Reports[j], in.words[j]})
-			d.ids = append(d.ids, in.Reports[j].ID)
-		}
-		if k == 0 {
-			u.gone[in.ID] = d // opened by a report at or after from
-			continue
-		}
-		u.kept[in] = d
-		in.truncate(c.ix, k)
-		keep = append(keep, in)
-	}
-	c.all = keep
-	// Incidents before i0 cannot take a report at or after t.
-	var open []*Incident
-	for _, in := range keep[i0:] {
-		if in.ty.Family == fam {
-			open = append(open, in)
-		}
-	}
-	c.openBy[fam] = open
-	delete(c.lastBy, fam)
-	return out, u
-}
-
-// undo is what rewind took out: of each incident it kept, the reports it
-// removed (after the first k), and each incident it dropped.
-type undo struct {
-	from   time.Time // incidents starting before it were not touched
-	family string    // nor those of other families
-	kept   map[*Incident]undone
-	gone   map[string]undone // by incident ID
-}
-
-type undone struct {
-	region string
-	k      int
-	ids    []string
-}
-
-// changed adds to regions those of the incidents whose reports differ
-// from before the rewind u recorded.
-func (c *clusterer) changed(u *undo, regions map[string]bool) {
-	i0 := sort.Search(len(c.all), func(i int) bool { return !c.all[i].Start.Before(u.from) })
-	same := func(in *Incident, d undone) bool {
-		if len(in.Reports)-d.k != len(d.ids) {
-			return false
-		}
-		for j, id := range d.ids {
-			if in.Reports[d.k+j].ID != id {
-				return false
-			}
-		}
-		return true
-	}
-	for _, in := range c.all[i0:] {
-		if in.ty.Family != u.family {
-			continue
-		}
-		if d, ok := u.kept[in]; ok {
-			if !same(in, d) {
-				regions[in.Region] = true
-			}
-			continue
-		}
-		if d, ok := u.gone[in.ID]; ok {
-			delete(u.gone, in.ID)
-			if !same(in, d) || d.region != in.Region {
-				regions[in.Region], regions[d.region] = true, true
-			}
-			continue
-		}
-		regions[in.Region] = true // a new incident
-	}
-	for _, d := range u.gone {
-		regions[d.region] = true // an incident that is no more
-	}
-}
-
-// truncate keeps the first k reports of an incident.
-func (in *Incident) truncate(ix *Index, k int) {
-	in.Reports = in.Reports[:k:k]
-	in.words = in.words[:k:k]
-	in.prefTop = in.prefTop[:k:k]
-	in.prefOutlets = in.prefOutlets[:k:k]
-	in.prefFresh = in.prefFresh[:k:k]
-	in.levels = in.levels[:k:k]
-	in.times = in.times[:k:k]
-	in.keys = in.keys[:k:k]
-	clear(in.outlets)
-	for _, e := range in.Reports {
-		o := outletOf(e)
-		in.outlets[o] = max(in.outlets[o], ix.outletWeight(e))
-	}
-}
-
 // prune drops the reports before cutoff and reports whether the
 // clustering changed. An incident that ended before cutoff simply goes.
 // When one straddles it (reports before and after), what its later
@@ -673,4 +567,360 @@ func (c *clusterer) splice(f *clusterer, old []*Incident, next events.Event) []*
 
 func sortReports(rs []entry) {
 	sort.Slice(rs, func(i, j int) bool { return eventLessP(&rs[i].e, &rs[j].e) })
+}
+
+// insertLate adds a family's late reports (list, sorted; the first comes
+// before a report of the family already clustered) where they belong, and
+// returns the regions whose incidents changed. The result is that of
+// clustering every report of the family in order from scratch; the cost is
+// that of the reports a change can reach, not of every report after the
+// late ones.
+//
+// The family's reports from the first late one on are gone through in
+// order. At each, the incidents hold, before it, exactly what clustering
+// from scratch holds at that point: every change (a late report placed, a
+// report moved) is made at that point, so an incident's reports before it
+// are the new clustering's, and those after it are still to be gone
+// through. A report already clustered decides as it did unless an incident
+// it is compared with (of its story, started within longest before it)
+// changed, or is gone or new: only then is it clustered again, looking at
+// each incident as it stood just before it (joinsAt), and moved if it now
+// goes elsewhere. An incident whose first report moves is gone; its later
+// reports are clustered again when their turn comes.
+func (c *clusterer) insertLate(list []entry) map[string]bool {
+	first := list[0].e
+	fam := c.family(first)
+	tL := EventTime(first)
+	i0 := sort.Search(len(c.all), func(i int) bool { return !c.all[i].Start.Before(tL.Add(-c.longest())) })
+	var steps []pass
+	var open []*Incident
+	for _, in := range c.all[i0:] {
+		if in.ty.Family != fam {
+			continue
+		}
+		open = append(open, in)
+		k := sort.Search(len(in.Reports), func(j int) bool { return !eventLessP(&in.Reports[j], &first) })
+		steps = in.passes(steps, k)
+	}
+	for i := range list {
+		steps = append(steps, pass{&list[i].e, &list[i].w, nil, eventNanos(&list[i].e)})
+	}
+	last := list[len(list)-1].e
+	changed := c.recluster(fam, tL, eventNanos(&last), steps, open)
+	if l, ok := c.lastBy[fam]; !ok || eventLess(l, last) {
+		c.lastBy[fam] = last
+	}
+	if c.count == 0 || eventLess(c.last, last) {
+		c.last = last
+	}
+	c.count += len(list)
+	return changed
+}
+
+// pass is a report to go through: one already clustered, in incident in,
+// or a late one (in nil).
+type pass struct {
+	e  *events.Event // the incidents' arrays are copied, never changed, when a report moves
+	w  *wordSet
+	in *Incident
+	tn int64 // its EventTime, Unix nanoseconds
+}
+
+// passes appends the incident's reports from its k-th on.
+func (in *Incident) passes(out []pass, k int) []pass {
+	for j := k; j < len(in.Reports); j++ {
+		out = append(out, pass{&in.Reports[j], &in.words[j], in, in.times[j]})
+	}
+	return out
+}
+
+// recluster goes through family fam's reports from tL on (steps, in any
+// order) as insertLate describes, until no change can reach the reports
+// left and none is later than lastLate (Unix nanoseconds). open is the
+// family's incidents that can take a report from tL on (by first report).
+// It returns the regions whose incidents changed.
+func (c *clusterer) recluster(fam string, tL time.Time, lastLate int64, steps []pass, open []*Incident) map[string]bool {
+	longest := c.longest()
+	slices.SortFunc(steps, func(a, b pass) int {
+		if a.tn != b.tn {
+			return cmp.Compare(a.tn, b.tn)
+		}
+		return strings.Compare(a.e.ID, b.e.ID)
+	})
+	c.openBy[fam] = open
+
+	// changes are the incidents that changed, appeared or went, with their
+	// start and region as a report compares itself with them.
+	type change struct {
+		start  int64 // Unix nanoseconds
+		region string
+	}
+	var changes, goneChanges []change
+	var horizon int64 // the last time a change can reach
+	changed := map[string]bool{}
+	dirty := map[*Incident]bool{}
+	var dirtyList []*Incident
+	gone := map[*Incident]bool{}
+	mark := func(in *Incident) {
+		changed[in.Region] = true
+		if !dirty[in] {
+			dirty[in] = true
+			dirtyList = append(dirtyList, in)
+			changes = append(changes, change{in.times[0], in.Region})
+			horizon = max(horizon, in.times[0]+int64(longest))
+		}
+	}
+	sees := func(e *events.Event, tn int64) bool {
+		from := tn - int64(longest)
+		reg, def := e.Classification.Region, c.tx.Rules.DefaultRegion
+		for _, ch := range changes {
+			if ch.start >= from && ch.start <= tn && (ch.region == reg || ch.region == def || reg == def) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, st := range steps {
+		if st.tn > lastLate && st.tn > horizon {
+			break // no changed incident is compared with these reports
+		}
+		was := st.in
+		if was != nil && !gone[was] && !sees(st.e, st.tn) {
+			continue // compared with the same incidents as before: the same decision
+		}
+		r := entry{*st.e, *st.w}
+		if was != nil && !gone[was] && !dirty[was] && c.decidesAsBefore(r, was, fam, dirtyList, len(goneChanges), func(e events.Event) int {
+			n := 0
+			tn := eventNanos(&e)
+			reg, def := e.Classification.Region, c.tx.Rules.DefaultRegion
+			for _, g := range goneChanges {
+				if g.start >= tn-int64(longest) && g.start <= tn && (g.region == reg || g.region == def || reg == def) {
+					n++
+				}
+			}
+			return n
+		}) {
+			continue
+		}
+		to := c.decideAt(r.e, r.w, fam)
+		switch {
+		case was != nil && to == was:
+			continue // joins the same incident
+		case was != nil && to == nil && was.ID == r.e.ID && !gone[was]:
+			continue // opens the same incident
+		}
+		if was != nil {
+			if was.ID == r.e.ID && !gone[was] {
+				// Its first report leaves it: the incident is gone, and its
+				// later reports find their places when their turn comes.
+				gone[was] = true
+				changed[was.Region] = true
+				changes = append(changes, change{was.times[0], was.Region})
+				horizon = max(horizon, was.times[0]+int64(longest))
+				goneChanges = append(goneChanges, change{was.times[0], was.Region})
+				c.openBy[fam] = removeIncident(c.openBy[fam], was)
+			} else if !gone[was] {
+				was.remove(c.ix, r.e.ID)
+				mark(was)
+			}
+		}
+		if to == nil {
+			to = c.newIncident(r.e)
+			to.insert(c.ix, r)
+			c.openBy[fam] = insertIncident(c.openBy[fam], to)
+			c.all = append(c.all, to)
+		} else {
+			to.insert(c.ix, r)
+		}
+		mark(to)
+	}
+	if len(gone) > 0 {
+		keep := c.all[:0]
+		for _, in := range c.all {
+			if !gone[in] {
+				keep = append(keep, in)
+			}
+		}
+		c.all = keep
+	}
+	c.sortTail(tL.Add(-longest))
+	return changed
+}
+
+// decidesAsBefore reports, for report r of incident was (which has not
+// changed), whether decideAt would put it into was again, comparing it
+// with was and the changed incidents (dirty) only. That holds when every
+// incident of its story is compared (no more than maxCandidates now, and
+// counting those gone (goneIn), before), and no changed one takes it as
+// well as was (ties go to the newer incident); the unchanged ones lost to
+// was before and still do.
+func (c *clusterer) decidesAsBefore(r entry, was *Incident, fam string, dirty []*Incident, gones int, goneIn func(events.Event) int) bool {
+	e := r.e
+	t := EventTime(e)
+	ety, repeat := c.tx.TypeByID(e.Classification.Type), e.Classification.HasSignal("repeat")
+	live := c.openBy[fam]
+	tn := t.UnixNano()
+	hi := sort.Search(len(live), func(i int) bool { return live[i].startsAt(tn, e.ID) })
+	n := 0
+	if gones > 0 {
+		n = goneIn(e)
+	}
+	longest := int64(c.longest())
+	for i := hi - 1; i >= 0; i-- {
+		in := live[i]
+		if tn-in.times[0] > longest {
+			break
+		}
+		if c.sameStory(in, e, ety) {
+			if n++; n > maxCandidates {
+				return false
+			}
+		}
+	}
+	opened := was.ID == e.ID // it opened was: nothing took it
+	best := 0.0
+	if !opened {
+		s, ok := c.joinsAt(was, was.reportsBefore(tn, e.ID), e, ety, repeat, t, r.w)
+		if !ok {
+			return false
+		}
+		best = s
+	}
+	for _, d := range dirty {
+		k := d.reportsBefore(tn, e.ID)
+		if k == 0 || tn-d.times[0] > longest || !c.sameStory(d, e, ety) {
+			continue
+		}
+		if s, ok := c.joinsAt(d, k, e, ety, repeat, t, r.w); ok && (opened || s > best || s == best && eventLessP(&was.Reports[0], &d.Reports[0])) {
+			return false
+		}
+	}
+	return true
+}
+
+// decideAt returns the incident of family fam that report e (with title
+// words w) joins, each looked at as it stood just before e, or nil when e
+// opens one: what addReport decides when e comes in order.
+func (c *clusterer) decideAt(e events.Event, w wordSet, fam string) *Incident {
+	t := EventTime(e)
+	ety, repeat := c.tx.TypeByID(e.Classification.Type), e.Classification.HasSignal("repeat")
+	live := c.openBy[fam]
+	tn := t.UnixNano()
+	hi := sort.Search(len(live), func(i int) bool { return live[i].startsAt(tn, e.ID) })
+	var best *Incident
+	bestSim := 0.0
+	n := 0
+	longest := int64(c.longest())
+	for i := hi - 1; i >= 0 && n < maxCandidates; i-- {
+		in := live[i]
+		if tn-in.times[0] > longest {
+			break
+		}
+		if !c.sameStory(in, e, ety) {
+			continue
+		}
+		n++
+		if s, ok := c.joinsAt(in, in.reportsBefore(tn, e.ID), e, ety, repeat, t, w); ok && s > bestSim {
+			best, bestSim = in, s
+		}
+	}
+	return best
+}
+
+// reportsBefore returns how many of the incident's reports come before the
+// event at tn (Unix nanoseconds of its EventTime) with ID id.
+func (in *Incident) reportsBefore(tn int64, id string) int {
+	return sort.Search(len(in.times), func(j int) bool { return in.times[j] > tn || in.times[j] == tn && in.Reports[j].ID >= id })
+}
+
+// startsAt reports whether the incident's first report comes at or after
+// the event at tn with ID id.
+func (in *Incident) startsAt(tn int64, id string) bool {
+	return in.times[0] > tn || in.times[0] == tn && in.Reports[0].ID >= id
+}
+
+// newIncident is an incident for report e to open (without e yet).
+func (c *clusterer) newIncident(e events.Event) *Incident {
+	cls := e.Classification
+	ety := c.tx.TypeByID(cls.Type)
+	section := cls.Section
+	if c.tx.SectionByID(section) == nil {
+		section = ety.Section
+	}
+	return &Incident{ID: e.ID, Type: cls.Type, Region: cls.Region, Section: section, Start: EventTime(e), outlets: map[string]float64{}, ty: ety}
+}
+
+// insert puts report r into the incident in its place (by time, then ID).
+func (in *Incident) insert(ix *Index, r entry) {
+	tn := EventTime(r.e).UnixNano()
+	k := in.reportsBefore(tn, r.e.ID)
+	if k == len(in.Reports) {
+		in.words = append(in.words, r.w)
+		in.add(ix, r.e)
+		return
+	}
+	class, level := ix.tx.Level(r.e.Classification)
+	in.Reports = slices.Insert(slices.Clone(in.Reports), k, r.e)
+	in.words = slices.Insert(slices.Clone(in.words), k, r.w)
+	in.levels = slices.Insert(slices.Clone(in.levels), k, level)
+	in.times = slices.Insert(slices.Clone(in.times), k, tn)
+	in.keys = slices.Insert(slices.Clone(in.keys), k, ix.key(in.Region, class))
+	in.refresh(ix)
+}
+
+// remove takes the report with ID id out of the incident.
+func (in *Incident) remove(ix *Index, id string) {
+	k := slices.IndexFunc(in.Reports, func(e events.Event) bool { return e.ID == id })
+	if k < 0 {
+		return
+	}
+	in.Reports = slices.Delete(slices.Clone(in.Reports), k, k+1)
+	in.words = slices.Delete(slices.Clone(in.words), k, k+1)
+	in.levels = slices.Delete(slices.Clone(in.levels), k, k+1)
+	in.times = slices.Delete(slices.Clone(in.times), k, k+1)
+	in.keys = slices.Delete(slices.Clone(in.keys), k, k+1)
+	in.refresh(ix)
+}
+
+// refresh recomputes the running maxima over the reports (see add) from
+// their levels and times.
+func (in *Incident) refresh(ix *Index) {
+	n := len(in.Reports)
+	in.prefTop, in.prefOutlets, in.prefFresh = make([]int, n), make([]float64, n), make([]float64, n)
+	in.outlets = map[string]float64{}
+	hl := float64(ix.tx.TypeByID(in.Type).HalfLife)
+	start := in.Start.UnixNano()
+	sum := 0.0
+	for j, e := range in.Reports {
+		level := in.levels[j]
+		top := j
+		if j > 0 && in.levels[in.prefTop[j-1]] >= level {
+			top = in.prefTop[j-1]
+		}
+		in.prefTop[j] = top
+		fresh := level * math.Exp2(float64(time.Duration(in.times[j]-start))/hl)
+		if j > 0 {
+			fresh = max(fresh, in.prefFresh[j-1])
+		}
+		in.prefFresh[j] = fresh
+		o := outletOf(e)
+		if w := ix.outletWeight(e); w > in.outlets[o] {
+			sum += w - in.outlets[o]
+			in.outlets[o] = w
+		}
+		in.prefOutlets[j] = sum
+	}
+}
+
+// insertIncident puts in into list (in order of first reports).
+func insertIncident(list []*Incident, in *Incident) []*Incident {
+	k := sort.Search(len(list), func(i int) bool { return !eventLessP(&list[i].Reports[0], &in.Reports[0]) })
+	return slices.Insert(list, k, in)
+}
+
+func removeIncident(list []*Incident, in *Incident) []*Incident {
+	if k := slices.Index(list, in); k >= 0 {
+		return slices.Delete(list, k, k+1)
+	}
+	return list
 }

@@ -119,8 +119,8 @@ func snapJSON(t *testing.T, s Snapshot) string {
 // to one index as a live scorer would (snapshot and prune every 20
 // arrivals, the clock at the latest fetch) and checks, every 400 arrivals,
 // that its incidents and numbers are exactly those of a new index given the
-// same events at once, as a restarted scorer would be: late events,
-// rewinds, day-boundary prunes with incidents straddling the cutoff and
+// same events at once, as a restarted scorer would be: late events put in
+// their place (reports moved, incidents gone and new), day-boundary prunes with incidents straddling the cutoff and
 // the cached steps all included.
 func TestIncrementalClusteringIsExact(t *testing.T) {
 	// Dense news has incidents straddling every day's cutoff (the prune

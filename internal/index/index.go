@@ -28,10 +28,10 @@ type Index struct {
 
 	cmu sync.Mutex
 	// clu is the clustering of the events held (but pending), pruned to
-	// cluCutoff. Events added in time order extend it; an older one
-	// rewinds it to that event's time and redoes what follows (see
-	// clusterer.rewind); a prune drops what it no longer needs (see
-	// clusterer.prune).
+	// cluCutoff. Events added in time order extend it; an older one is
+	// put in its place, and only the reports a change can reach are
+	// clustered again (see clusterer.insertLate); a prune drops what it no
+	// longer needs (see clusterer.prune).
 	clu       *clusterer
 	cluCutoff time.Time
 	// steps caches the numbers at whole baseline steps (the z-scores'
@@ -403,8 +403,9 @@ func (ix *Index) key(region, class string) int32 {
 // always that of clustering the events held in time order from scratch
 // (TestIncrementalClusteringIsExact), but costs only what changed: the
 // incidents that ended before a new cutoff are dropped, and a late event
-// redoes the clustering from its own time on. It invalidates the cached
-// steps at and after the earliest time that changed. The caller holds cmu.
+// reclusters only the reports a change can reach (clusterer.insertLate).
+// It invalidates the cached steps at and after the earliest time that
+// changed. The caller holds cmu.
 func (ix *Index) clustered() []*Incident {
 	ix.mu.Lock()
 	pending := ix.pending
@@ -436,7 +437,7 @@ func (ix *Index) clustered() []*Incident {
 		rs[i] = entry{e, ix.vocab.set(e.Title)}
 	}
 	sortReports(rs)
-	// Each family of types clusters on its own: a late event rewinds its
+	// Each family of types clusters on its own: a late event changes its
 	// own family only.
 	byFamily := map[string][]entry{}
 	var families []string
@@ -458,14 +459,9 @@ func (ix *Index) clustered() []*Incident {
 				changed[ix.clu.addReport(r).Region] = true
 			}
 		} else {
-			out, u := ix.clu.rewind(from)
-			list = append(out, list...)
-			sortReports(list)
-			for _, r := range list {
-				ix.clu.addReport(r)
+			for r := range ix.clu.insertLate(list) {
+				changed[r] = true
 			}
-			ix.clu.sortTail(EventTime(from).Add(-ix.clu.longest()))
-			ix.clu.changed(u, changed)
 		}
 		ix.clu.sortTail(EventTime(from).Add(-ix.clu.longest()))
 	}

@@ -288,6 +288,29 @@ func TestQuotedPlaceWeighsHalf(t *testing.T) {
 	}
 }
 
+// TestAllianceAndArmsWording: wordings of alliance moves, arms production
+// and warnings the rules missed before methodology 2026.11-8 (headlines
+// written for this test).
+func TestAllianceAndArmsWording(t *testing.T) {
+	c := newClassifier(t)
+	for _, tc := range []struct{ title, typ string }{
+		{"US congressional delegation travels to Taiwan", "alliance_alignment"},
+		{"Washington reaffirms ironclad commitment to defend the Philippines", "alliance_alignment"},
+		{"Japan to mass-produce long-range missiles amid China threat", "defense_spending"},
+		{"Philippines vows to defend its territory in the South China Sea", "coercive_statement"},
+		{"Philippines names four bases US troops may use", "military_deployment"},
+	} {
+		if got := c.Classify(tc.title, ""); !got.Relevant || got.Type != tc.typ {
+			t.Errorf("%q: relevant %v type %q, want %q (evidence %+v)", tc.title, got.Relevant, got.Type, tc.typ, got.Evidence)
+		}
+	}
+	for _, title := range []string{"Yankees load the bases in the ninth", "Japan to mass-produce electric cars"} {
+		if got := c.Classify(title, ""); got.Relevant {
+			t.Errorf("%q is relevant (evidence %+v)", title, got.Evidence)
+		}
+	}
+}
+
 func TestReportedDefects(t *testing.T) {
 	c := newClassifier(t)
 	for _, tc := range []struct {

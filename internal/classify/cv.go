@@ -6,7 +6,6 @@ import (
 	"io"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/tensionwatch/tensionwatch/pkg/events"
@@ -238,15 +237,4 @@ func (r *CVResult) WriteTable(w io.Writer) {
 				s.Precision(), s.Recall(), s.F1(), mf, n, s.TypeAccuracy(), s.RegionAccuracy())
 		}
 	}
-}
-
-// String summarises the result in one line per language (combined).
-func (r *CVResult) String() string {
-	var b strings.Builder
-	for l, m := range r.Scores {
-		s := m[SystemCombined]
-		mf, _ := s.MacroF1(MinTypeSupport)
-		fmt.Fprintf(&b, "%s: F1 %.3f, type macro-F1 %.3f, region %.3f; ", l, s.F1(), mf, s.RegionAccuracy())
-	}
-	return b.String()
 }

@@ -36,11 +36,6 @@ func fnvBytes(h uint64, b []byte) uint64 {
 	return h
 }
 
-func fnvByte(h uint64, c byte) uint64 {
-	h ^= uint64(c)
-	return h * fnvPrime
-}
-
 // featurizer extracts features with reusable buffers; not safe for
 // concurrent use.
 type featurizer struct {

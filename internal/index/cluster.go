@@ -101,11 +101,6 @@ func (c *clusterer) longest() time.Duration {
 	return max(c.tx.Index.ClusterWindow, c.tx.Index.ClusterSpan)
 }
 
-// isOpen reports whether in still takes a report at t.
-func (c *clusterer) isOpen(in *Incident, t time.Time) bool {
-	return c.isOpenAt(in, len(in.times), t)
-}
-
 // isOpenAt reports whether in, holding only its first k reports, takes a
 // report at t.
 func (c *clusterer) isOpenAt(in *Incident, k int, t time.Time) bool {
@@ -172,10 +167,6 @@ func (c *clusterer) joinsAt(in *Incident, k int, e events.Event, ety *events.Typ
 type entry struct {
 	e events.Event
 	w wordSet
-}
-
-func (c *clusterer) add(e events.Event) *Incident {
-	return c.addReport(entry{e, c.ix.vocab.set(e.Title)})
 }
 
 // addReport adds a report after every one added so far and returns the
@@ -269,13 +260,6 @@ func (in *Incident) add(ix *Index, e events.Event) {
 	in.prefOutlets = append(in.prefOutlets, sum)
 }
 
-// sorted returns the incidents in ID order.
-func (c *clusterer) sorted() []*Incident {
-	out := append([]*Incident(nil), c.all...)
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
 func eventLess(a, b events.Event) bool { return eventLessP(&a, &b) }
 
 // eventLessP is eventLess without copying the events.
@@ -293,10 +277,6 @@ func eventNanos(e *events.Event) int64 {
 		return e.Fetched.UnixNano()
 	}
 	return e.Published.UnixNano()
-}
-
-func sortEvents(evs []events.Event) {
-	sort.Slice(evs, func(i, j int) bool { return eventLess(evs[i], evs[j]) })
 }
 
 // overlap is the overlap coefficient |a ∩ b| / min(|a|, |b|): a short
@@ -320,13 +300,6 @@ func overlap(ws, vs wordSet) float64 {
 		}
 	}
 	return float64(n) / float64(min(len(a), len(b)))
-}
-
-// Similarity is the overlap of two titles' content words, as clustering
-// compares them.
-func Similarity(a, b string) float64 {
-	v := vocab{}
-	return overlap(v.set(a), v.set(b))
 }
 
 // A wordSet is a title's content words, numbered by a vocab and sorted,

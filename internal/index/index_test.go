@@ -222,14 +222,6 @@ func TestEventsQuery(t *testing.T) {
 	}
 }
 
-func benchIndex(n int) *Index {
-	ix := New(events.DefaultTaxonomy())
-	for i := range n {
-		ix.Add(ev(i, "military_exercise", "taiwan_strait", t0.Add(time.Duration(i)*time.Second)))
-	}
-	return ix
-}
-
 func BenchmarkAdd(b *testing.B) {
 	ix := New(events.DefaultTaxonomy())
 	i := 0

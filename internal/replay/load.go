@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tensionwatch/tensionwatch/internal/backtest"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
@@ -23,7 +24,7 @@ type Item struct {
 	// only counts at noon UTC, as in the backtest.
 	Time     time.Time
 	Source   string // as the file names it: an outlet's name or a feed URL
-	Outlet   string // OutletName(Source), or the link's host
+	Outlet   string // backtest.OutletName(Source), or the link's host
 	Link     string
 	Title    string
 	Summary  string
@@ -309,7 +310,7 @@ func (s *Set) add(r record, at string) {
 	}
 	it := Item{Time: t, Source: strings.TrimSpace(r.Source), Link: strings.TrimSpace(first(r.URL, r.Link)),
 		Title: title, Summary: first(r.Summary, r.Description), Language: first(r.Lang, r.Language), At: at}
-	it.Outlet = OutletName(it.Source)
+	it.Outlet = backtest.OutletName(it.Source)
 	if it.Outlet == "" {
 		if u, err := url.Parse(it.Link); err == nil {
 			it.Outlet = strings.TrimPrefix(u.Hostname(), "www.")
@@ -375,19 +376,4 @@ func ParseDate(s string) (time.Time, error) {
 		return t.Add(12 * time.Hour), nil
 	}
 	return time.Time{}, fmt.Errorf("date %q is not a time (want RFC 3339, such as 2022-08-04T12:14:12+00:00)", s)
-}
-
-// OutletName names the outlet of a source, as the backtest does
-// (backtest.OutletName; a test keeps the two equal): a feed URL's host
-// ("feeds.bbci.co.uk"), or a source name without its parenthesised feed
-// ("CNN (edition RSS)" is "CNN"), so that two feeds of one newsroom are one
-// outlet, not two corroborating ones.
-func OutletName(s string) string {
-	if u, err := url.Parse(s); err == nil && u.Host != "" {
-		return strings.TrimPrefix(u.Host, "www.")
-	}
-	if i := strings.Index(s, " ("); i > 0 && strings.HasSuffix(s, ")") {
-		return s[:i]
-	}
-	return s
 }

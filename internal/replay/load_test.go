@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/tensionwatch/tensionwatch/internal/backtest"
 )
 
 // TestLoadWindowLines reads the project's own fixture, JSON lines of a
@@ -198,17 +196,6 @@ func TestParseDate(t *testing.T) {
 	for _, s := range []string{"", "yesterday", "04/08/2022"} {
 		if _, err := ParseDate(s); err == nil {
 			t.Errorf("ParseDate(%q) accepted", s)
-		}
-	}
-}
-
-// TestOutletNameIsTheBacktests: a replay and a backtest of the same items
-// see the same outlets, so the same corroboration.
-func TestOutletNameIsTheBacktests(t *testing.T) {
-	for _, s := range []string{"BBC News (top stories RSS)", "CNN (edition RSS)", "CNN", "http://feeds.bbci.co.uk/news/rss.xml",
-		"https://www.aljazeera.com/xml/rss/all.xml", "Japan Today", "CNA (channelnewsasia.com)", ""} {
-		if got, want := OutletName(s), backtest.OutletName(s); got != want {
-			t.Errorf("OutletName(%q) = %q, the backtest's %q", s, got, want)
 		}
 	}
 }

@@ -2,10 +2,8 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -51,8 +49,6 @@ func RunScorerConsumer(ctx context.Context, o ConsumeOptions) error {
 		hist.TopicRetention = ret
 	}
 	o.Scorer.SetHistory(hist)
-	stale := &staleEvents{log: o.Log}
-	go stale.flushEvery(ctx, staleLogEvery)
 	// A message written before the scorer started is replay, not news: a
 	// restart must page nobody. On a retry after the brokers went away,
 	// messages written since the start are news even though they are
@@ -71,9 +67,6 @@ func RunScorerConsumer(ctx context.Context, o ConsumeOptions) error {
 				err = o.Scorer.Replay(m.Value, m.Time)
 			default:
 				err = o.Scorer.Apply(m.Value, m.Time)
-			}
-			if !bus.IsHeartbeat(m) {
-				stale.check(m.Value, o.Since(now()), now())
 			}
 			if err != nil {
 				o.Log.Warn("skipping undecodable message", "partition", m.Partition, "offset", m.Offset, "err", err)
@@ -104,84 +97,4 @@ func RunScorerConsumer(ctx context.Context, o ConsumeOptions) error {
 		}
 		delay = min(2*delay, 30*time.Second)
 	}
-}
-
-// staleLogEvery is how often, at most, the scorer logs the events it
-// received older than its window.
-const staleLogEvery = time.Minute
-
-// staleEvents reports the events that arrive older than the window (by
-// their publication time, as the index dates them): the index remembers
-// their IDs but scores nothing of them, and without this log they would
-// vanish silently (a feed serving old items, a replay with its original
-// dates). The first is logged at once, then at most one line a minute
-// with the count since the last.
-type staleEvents struct {
-	log *slog.Logger
-
-	mu      sync.Mutex
-	pending int
-	total   int
-	oldest  time.Time
-	cutoff  time.Time
-	logged  time.Time
-}
-
-// eventTimes is the part of a v1 event that dates it.
-type eventTimes struct {
-	Published      time.Time `json:"published"`
-	Fetched        time.Time `json:"fetched"`
-	Classification struct {
-		Relevant bool `json:"relevant"`
-	} `json:"classification"`
-}
-
-// check notes the event of value if it is relevant and dated before cutoff.
-func (s *staleEvents) check(value []byte, cutoff, now time.Time) {
-	var e eventTimes
-	if json.Unmarshal(value, &e) != nil || !e.Classification.Relevant || e.Published.IsZero() {
-		return // undecodable events are reported by the scorer
-	}
-	t := e.Published // index.EventTime: the earlier of the two
-	if !e.Fetched.IsZero() && e.Fetched.Before(t) {
-		t = e.Fetched
-	}
-	if !t.Before(cutoff) {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pending++
-	s.total++
-	if s.oldest.IsZero() || t.Before(s.oldest) {
-		s.oldest = t
-	}
-	s.cutoff = cutoff
-	if now.Sub(s.logged) >= staleLogEvery {
-		s.flushLocked(now)
-	}
-}
-
-func (s *staleEvents) flushEvery(ctx context.Context, d time.Duration) {
-	t := time.NewTicker(d)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			s.mu.Lock()
-			if s.pending > 0 && now.Sub(s.logged) >= d {
-				s.flushLocked(now)
-			}
-			s.mu.Unlock()
-		}
-	}
-}
-
-func (s *staleEvents) flushLocked(now time.Time) {
-	s.log.Warn("received events older than the window: they are counted as seen but not scored",
-		"events", s.pending, "total", s.total, "oldest", s.oldest.UTC().Format(time.RFC3339), "cutoff", s.cutoff.UTC().Format(time.RFC3339),
-		"hint", "an event is dated by its publication; a feed serving old items or tensionwatch --replay.speed 0 sends such events")
-	s.pending, s.oldest, s.logged = 0, time.Time{}, now
 }

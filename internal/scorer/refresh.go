@@ -45,6 +45,7 @@ func (s *Scorer) Run(ctx context.Context) {
 		if c := s.rf.cur.Load(); c == nil || c.gen != s.rf.gen.Load() || now.Sub(c.at) >= s.cfg.MaxSnapshotAge {
 			s.Refresh(now)
 		}
+		s.stale.flush(now)
 		select {
 		case <-ctx.Done():
 			return

@@ -43,6 +43,7 @@ type Scorer struct {
 	tx      *events.Taxonomy
 	ix      *index.Index
 	log     *slog.Logger
+	stale   *staleEvents
 	ready   atomic.Bool
 	lagBits atomic.Uint64
 	// lastEvent is the Kafka time of the newest message read.
@@ -94,7 +95,7 @@ func New(cfg Config, tx *events.Taxonomy, reg prometheus.Registerer, log *slog.L
 	if cfg.Version == "" {
 		cfg.Version = "devel"
 	}
-	s := &Scorer{cfg: cfg, tx: tx, ix: index.New(tx), log: log, scored: map[string]scoredEvent{}, beats: map[string]events.Heartbeat{}}
+	s := &Scorer{cfg: cfg, tx: tx, ix: index.New(tx), log: log, stale: &staleEvents{log: log}, scored: map[string]scoredEvent{}, beats: map[string]events.Heartbeat{}}
 	if s.cfg.Gatherer == nil {
 		if g, ok := reg.(prometheus.Gatherer); ok {
 			s.cfg.Gatherer = g
@@ -199,6 +200,10 @@ func (s *Scorer) apply(value []byte, msgTime time.Time, replayed bool) error {
 		return nil
 	}
 	s.rf.gen.Add(1)
+	now := s.cfg.Now()
+	if t, cutoff := index.EventTime(e), index.Cutoff(s.tx, now); t.Before(cutoff) {
+		s.stale.note(t, cutoff, now)
+	}
 	if replayed {
 		s.replayed.Inc()
 		return nil

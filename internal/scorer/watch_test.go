@@ -1,6 +1,7 @@
 package scorer
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -265,5 +266,48 @@ func TestWatchSaysReplay(t *testing.T) {
 	clock.Store(&later)
 	if replay() {
 		t.Fatal("a replay no longer heard from still reads as a replay")
+	}
+}
+
+// TestOldEventsAreLoggedNotDroppedSilently: an event published before the
+// window is held as seen and not scored, and says so in the log (once at
+// once, then at most a line a minute with the count); one in the window
+// is not reported.
+func TestOldEventsAreLoggedNotDroppedSilently(t *testing.T) {
+	var logs bytes.Buffer
+	var clock atomic.Pointer[time.Time]
+	t0 := now
+	clock.Store(&t0)
+	s := New(Config{Now: func() time.Time { return *clock.Load() }, Version: "test"}, events.DefaultTaxonomy(),
+		prometheus.NewRegistry(), slog.New(slog.NewJSONHandler(&logs, nil)))
+	ev := func(i int, published time.Time) []byte {
+		b, err := events.Marshal(events.Event{
+			ID:     events.ID("f", strings.Repeat("o", i), ""),
+			Source: events.Source{FeedID: "f", Outlet: "Outlet", Kind: events.KindNews, Credibility: 0.9},
+			Link:   "https://x/old", Title: "China holds live-fire drills around Taiwan",
+			Published: published, Fetched: now,
+			Classification: events.Classification{Relevant: true, Type: "military_exercise", Region: "taiwan_strait", Confidence: 1},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	old := now.Add(-60 * 24 * time.Hour)
+	for i := 1; i <= 3; i++ {
+		if err := s.Apply(ev(i, old.Add(time.Duration(i)*time.Hour)), now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Apply(ev(9, now.Add(-time.Hour)), now) // in the window: not reported
+	lines := strings.Count(logs.String(), "received events older than the window")
+	if lines != 1 || !strings.Contains(logs.String(), `"events":1`) {
+		t.Fatalf("after three old events, %d lines (want the first at once): %s", lines, logs.String())
+	}
+	later := now.Add(2 * time.Minute)
+	clock.Store(&later)
+	s.stale.flush(later)
+	if !strings.Contains(logs.String(), `"events":2,"total":3`) {
+		t.Errorf("the next line does not count the other two: %s", logs.String())
 	}
 }

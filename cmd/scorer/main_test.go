@@ -5,9 +5,10 @@ import (
 	"context"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/tensionwatch/tensionwatch/internal/testtool"
 )
 
 func TestUsageAndValidation(t *testing.T) {
@@ -38,7 +39,7 @@ func TestStrayArgumentsAreUsageErrors(t *testing.T) {
 // are not there: it serves (blind) and its first log line says where.
 func TestFirstLogLineNamesTheWatchPage(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb syncBuffer
+	var out, errb testtool.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"run", "--kafka.brokers", "127.0.0.1:1", "--web.listen-address", "127.0.0.1:0"}, &out, &errb)
@@ -56,21 +57,4 @@ func TestFirstLogLineNamesTheWatchPage(t *testing.T) {
 	if !strings.Contains(errb.String(), "127.0.0.1:1") {
 		t.Errorf("the Kafka errors do not name the broker:\n%s", errb.String())
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,27 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/tensionwatch/tensionwatch/internal/testtool"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestRunsTheWholePipelineInOneProcess runs the binary's own run() with the
 // embedded broker against an httptest feed, and stops it with its context.
@@ -48,7 +31,7 @@ func TestRunsTheWholePipelineInOneProcess(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
-	var logs syncBuffer
+	var logs testtool.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"--feeds.file", feeds, "--data.dir", filepath.Join(dir, "data"), "--web.listen-address", "127.0.0.1:0", "--log.format", "json", "--fetch.start-spread", "0"},
@@ -105,17 +88,17 @@ func TestRunsTheWholePipelineInOneProcess(t *testing.T) {
 }
 
 func TestHelpAndBadConfig(t *testing.T) {
-	var out syncBuffer
+	var out testtool.SyncBuffer
 	if code := run(context.Background(), []string{"--help"}, &out, nil); code != 0 || !strings.Contains(out.String(), "--kafka.brokers") {
 		t.Fatalf("--help: code %d, output:\n%s", code, out.String())
 	}
 	bad := filepath.Join(t.TempDir(), "feeds.yaml")
 	os.WriteFile(bad, []byte("feeds:\n  - {id: a, url: \"https://x/\", source: S, kind: blog}\n"), 0o600)
-	out = syncBuffer{}
+	out = testtool.SyncBuffer{}
 	if code := run(context.Background(), []string{"--feeds.file", bad}, &out, nil); code != 1 || !strings.Contains(out.String(), bad+":2:") {
 		t.Fatalf("bad feeds file: code %d, output:\n%s", code, out.String())
 	}
-	out = syncBuffer{}
+	out = testtool.SyncBuffer{}
 	if code := run(context.Background(), []string{"--log.level", "loud"}, &out, nil); code != 1 || !strings.Contains(out.String(), "--log.level") {
 		t.Fatalf("bad log level: code %d, output:\n%s", code, out.String())
 	}
@@ -125,12 +108,12 @@ func TestHelpAndBadConfig(t *testing.T) {
 // flags.
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{"serve"}, {"--web.listen-address", ":0", "extra"}, {"--no-such-flag"}} {
-		var out syncBuffer
+		var out testtool.SyncBuffer
 		if code := run(context.Background(), args, &out, nil); code != 2 {
 			t.Errorf("%q: exit %d, want 2; output:\n%s", args, code, out.String())
 		}
 	}
-	var out syncBuffer
+	var out testtool.SyncBuffer
 	run(context.Background(), []string{"serve"}, &out, nil)
 	if !strings.Contains(out.String(), `unexpected argument "serve"`) {
 		t.Errorf("no clear message for a stray argument: %s", out.String())
@@ -147,7 +130,7 @@ func TestSecondInstanceOnADataDirFails(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	done := make(chan int, 1)
-	var logs syncBuffer
+	var logs testtool.SyncBuffer
 	go func() {
 		done <- run(ctx, []string{"--feeds.file", feeds, "--data.dir", filepath.Join(dir, "data"), "--web.listen-address", "127.0.0.1:0"}, &logs, func(a string) { addrc <- a })
 	}()
@@ -157,7 +140,7 @@ func TestSecondInstanceOnADataDirFails(t *testing.T) {
 	case code := <-done:
 		t.Fatalf("the first instance exited with %d: %s", code, logs.String())
 	}
-	var out syncBuffer
+	var out testtool.SyncBuffer
 	code := run(context.Background(), []string{"--feeds.file", feeds, "--data.dir", filepath.Join(dir, "data"), "--web.listen-address", "127.0.0.1:0"}, &out, nil)
 	if code != 1 || !strings.Contains(out.String(), "in use by another") || !strings.Contains(out.String(), fmt.Sprintf("pid %d", os.Getpid())) {
 		t.Fatalf("second instance: exit %d, output:\n%s", code, out.String())
@@ -172,7 +155,7 @@ func TestListenerThatCannotStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	var out syncBuffer
+	var out testtool.SyncBuffer
 	code := run(context.Background(), []string{"--data.dir", t.TempDir(), "--web.listen-address", ln.Addr().String()}, &out, nil)
 	if code != 1 || !strings.Contains(out.String(), "--web.listen-address "+ln.Addr().String()) {
 		t.Fatalf("exit %d, output:\n%s", code, out.String())

@@ -114,7 +114,7 @@ func TestWatchPageInABrowser(t *testing.T) {
 		"  - {id: wire, url: %q, source: Wire, kind: news, credibility: 0.9, interval: 1m}\n", srv.URL+"/desk", srv.URL+"/wire")), 0o600)
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
-	var logs syncBuffer
+	var logs testtool.SyncBuffer
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -510,7 +510,7 @@ type browser struct {
 	t       *testing.T
 	in      io.WriteCloser
 	out     *bufio.Reader
-	stderr  *syncBuffer
+	stderr  *testtool.SyncBuffer
 	id      int
 	session string
 }
@@ -529,7 +529,7 @@ func startBrowser(t *testing.T, bin string) *browser {
 	args := append(append([]string{}, chromiumFlags...), "--user-data-dir="+browserProfile(t), "--remote-debugging-pipe", "about:blank")
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.ExtraFiles = []*os.File{cmdR, outW} // fd 3 and fd 4
-	b := &browser{t: t, in: cmdW, out: bufio.NewReader(outR), stderr: &syncBuffer{}}
+	b := &browser{t: t, in: cmdW, out: bufio.NewReader(outR), stderr: &testtool.SyncBuffer{}}
 	cmd.Stderr = b.stderr
 	if err := cmd.Start(); err != nil {
 		cancel()
@@ -697,7 +697,7 @@ func TestWatchPageSaysNoDataWhenBlind(t *testing.T) {
 	os.WriteFile(feeds, []byte(fmt.Sprintf("allow_private_addresses: true\nfeeds:\n  - {id: desk, url: %q, source: Desk, kind: news, credibility: 0.9, interval: 1m}\n", srv.URL)), 0o600)
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
-	var logs syncBuffer
+	var logs testtool.SyncBuffer
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

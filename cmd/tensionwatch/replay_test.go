@@ -20,7 +20,7 @@ import (
 // its logs, and stop, which ends it and returns its exit code.
 type runningTW struct {
 	base string
-	logs *syncBuffer
+	logs *testtool.SyncBuffer
 	stop func() int
 }
 
@@ -29,7 +29,7 @@ func startTW(t *testing.T, args ...string) runningTW {
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	done := make(chan int, 1)
-	logs := &syncBuffer{}
+	logs := &testtool.SyncBuffer{}
 	go func() {
 		done <- run(ctx, append(args, "--web.listen-address", "127.0.0.1:0", "--log.format", "json"), logs, func(a string) { addrc <- a })
 	}()
@@ -321,12 +321,12 @@ func TestReplayFlagErrors(t *testing.T) {
 		{[]string{"--replay", fixture, "--kafka.brokers", "127.0.0.1:1"}, 2, "needs a topic of its own"},
 		{[]string{"--replay", filepath.Join(fixture, "missing.jsonl"), "--data.dir", t.TempDir()}, 1, "missing.jsonl"},
 	} {
-		var out syncBuffer
+		var out testtool.SyncBuffer
 		if code := run(context.Background(), c.args, &out, nil); code != c.code || !strings.Contains(out.String(), c.want) {
 			t.Errorf("%q: exit %d, want %d and %q; output:\n%s", c.args, code, c.code, c.want, out.String())
 		}
 	}
-	var out syncBuffer
+	var out testtool.SyncBuffer
 	run(context.Background(), []string{"--help"}, &out, nil)
 	for _, w := range []string{"-replay value", "-replay.speed float", "no feed is polled unless given"} {
 		if !strings.Contains(out.String(), w) {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,23 +20,6 @@ import (
 	"github.com/tensionwatch/tensionwatch/internal/testtool"
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // logLines returns the JSON log lines with message msg.
 func logLines(t testing.TB, logs, msg string) []map[string]any {
@@ -122,7 +104,7 @@ func TestRunRetimesThroughKafka(t *testing.T) {
 	}
 	prod := bus.NewProducer(f.bc)
 	defer prod.Close()
-	var logs syncBuffer
+	var logs testtool.SyncBuffer
 	reg := prometheus.NewRegistry()
 	const speed = 40000 // the fixture's 12 hours in about 1.1 s
 	before := time.Now()
@@ -221,7 +203,7 @@ func TestRunKeepingDates(t *testing.T) {
 	f := newKafkaFixture(t)
 	prod := bus.NewProducer(f.bc)
 	defer prod.Close()
-	var logs syncBuffer
+	var logs testtool.SyncBuffer
 	start := time.Now()
 	sum := Run(context.Background(), f.set, Options{Classifier: f.clf, Publisher: prod, KeepDates: true, Speed: 60,
 		Cutoff: func(now time.Time) time.Time { return index.Cutoff(f.tx, now) }, Window: f.tx.Index.Window,
@@ -250,7 +232,7 @@ func TestRunStopsWithItsContext(t *testing.T) {
 	f := newKafkaFixture(t)
 	prod := bus.NewProducer(f.bc)
 	defer prod.Close()
-	var logs syncBuffer
+	var logs testtool.SyncBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -291,7 +273,7 @@ func TestRunSkipsTheMonthsBetweenTwoCrises(t *testing.T) {
 	}
 	prod := bus.NewProducer(f.bc)
 	defer prod.Close()
-	var logs syncBuffer
+	var logs testtool.SyncBuffer
 	start := time.Now()
 	// At this speed the eight months would take 20 s, the day a tenth.
 	sum := Run(context.Background(), set, Options{Classifier: f.clf, Publisher: prod, Speed: 1e6, Log: slog.New(slog.NewJSONHandler(&logs, nil))})

@@ -122,15 +122,9 @@ func (o *Outbox) Append(evs []events.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	var b bytes.Buffer
-	for _, e := range evs {
-		v, err := events.Marshal(e)
-		if err != nil {
-			return fmt.Errorf("outbox: %w", err)
-		}
-		b.WriteByte('+')
-		b.Write(v)
-		b.WriteByte('\n')
+	b, err := records(evs)
+	if err != nil {
+		return err
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -233,17 +227,26 @@ func (o *Outbox) Ack(ids []string) error {
 	return nil
 }
 
-// rewriteLocked replaces the file with the queued events only.
-func (o *Outbox) rewriteLocked() error {
+// records encodes events as the outbox's "+" records, a line each.
+func records(evs []events.Event) (*bytes.Buffer, error) {
 	var b bytes.Buffer
-	for _, e := range o.queue {
+	for _, e := range evs {
 		v, err := events.Marshal(e)
 		if err != nil {
-			return fmt.Errorf("outbox: %w", err)
+			return nil, fmt.Errorf("outbox: %w", err)
 		}
 		b.WriteByte('+')
 		b.Write(v)
 		b.WriteByte('\n')
+	}
+	return &b, nil
+}
+
+// rewriteLocked replaces the file with the queued events only.
+func (o *Outbox) rewriteLocked() error {
+	b, err := records(o.queue)
+	if err != nil {
+		return err
 	}
 	tmp := o.path + ".tmp"
 	if err := writeSynced(tmp, b.Bytes()); err != nil {

@@ -622,14 +622,8 @@ func (c *clusterer) recluster(fam string, tL time.Time, lastLate int64, steps []
 	})
 	c.openBy[fam] = open
 
-	// changes are the incidents that changed, appeared or went, with their
-	// start and region as a report compares itself with them.
-	type change struct {
-		start  int64 // Unix nanoseconds
-		region string
-	}
-	var changes, goneChanges []change
-	var horizon int64 // the last time a change can reach
+	var changes, goneChanges []change // every change; the gone incidents among them
+	var horizon int64                 // the last time a change can reach
 	changed := map[string]bool{}
 	dirty := map[*Incident]bool{}
 	var dirtyList []*Incident
@@ -643,36 +637,16 @@ func (c *clusterer) recluster(fam string, tL time.Time, lastLate int64, steps []
 			horizon = max(horizon, in.times[0]+int64(longest))
 		}
 	}
-	sees := func(e *events.Event, tn int64) bool {
-		from := tn - int64(longest)
-		reg, def := e.Classification.Region, c.tx.Rules.DefaultRegion
-		for _, ch := range changes {
-			if ch.start >= from && ch.start <= tn && (ch.region == reg || ch.region == def || reg == def) {
-				return true
-			}
-		}
-		return false
-	}
 	for _, st := range steps {
 		if st.tn > lastLate && st.tn > horizon {
 			break // no changed incident is compared with these reports
 		}
 		was := st.in
-		if was != nil && !gone[was] && !sees(st.e, st.tn) {
+		if was != nil && !gone[was] && c.reaching(changes, st.e, st.tn) == 0 {
 			continue // compared with the same incidents as before: the same decision
 		}
 		r := entry{*st.e, *st.w}
-		if was != nil && !gone[was] && !dirty[was] && c.decidesAsBefore(r, was, fam, dirtyList, len(goneChanges), func(e events.Event) int {
-			n := 0
-			tn := eventNanos(&e)
-			reg, def := e.Classification.Region, c.tx.Rules.DefaultRegion
-			for _, g := range goneChanges {
-				if g.start >= tn-int64(longest) && g.start <= tn && (g.region == reg || g.region == def || reg == def) {
-					n++
-				}
-			}
-			return n
-		}) {
+		if was != nil && !gone[was] && !dirty[was] && c.decidesAsBefore(r, was, fam, dirtyList, c.reaching(goneChanges, st.e, st.tn)) {
 			continue
 		}
 		to := c.decideAt(r.e, r.w, fam)
@@ -720,6 +694,28 @@ func (c *clusterer) recluster(fam string, tL time.Time, lastLate int64, steps []
 	return changed
 }
 
+// change is an incident that changed, appeared or went, by its start (Unix
+// nanoseconds) and region: what decides whether a report compares itself
+// with it.
+type change struct {
+	start  int64
+	region string
+}
+
+// reaching counts the changes that report e (at tn) compares itself with:
+// of its story, started within longest before it.
+func (c *clusterer) reaching(changes []change, e *events.Event, tn int64) int {
+	from := tn - int64(c.longest())
+	reg, def := e.Classification.Region, c.tx.Rules.DefaultRegion
+	n := 0
+	for _, ch := range changes {
+		if ch.start >= from && ch.start <= tn && (ch.region == reg || ch.region == def || reg == def) {
+			n++
+		}
+	}
+	return n
+}
+
 // decidesAsBefore reports, for report r of incident was (which has not
 // changed), whether decideAt would put it into was again, comparing it
 // with was and the changed incidents (dirty) only. That holds when every
@@ -727,17 +723,14 @@ func (c *clusterer) recluster(fam string, tL time.Time, lastLate int64, steps []
 // counting those gone (goneIn), before), and no changed one takes it as
 // well as was (ties go to the newer incident); the unchanged ones lost to
 // was before and still do.
-func (c *clusterer) decidesAsBefore(r entry, was *Incident, fam string, dirty []*Incident, gones int, goneIn func(events.Event) int) bool {
+func (c *clusterer) decidesAsBefore(r entry, was *Incident, fam string, dirty []*Incident, goneIn int) bool {
 	e := r.e
 	t := EventTime(e)
 	ety, repeat := c.tx.TypeByID(e.Classification.Type), e.Classification.HasSignal("repeat")
 	live := c.openBy[fam]
 	tn := t.UnixNano()
 	hi := sort.Search(len(live), func(i int) bool { return live[i].startsAt(tn, e.ID) })
-	n := 0
-	if gones > 0 {
-		n = goneIn(e)
-	}
+	n := goneIn
 	longest := int64(c.longest())
 	for i := hi - 1; i >= 0; i-- {
 		in := live[i]

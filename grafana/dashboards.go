@@ -289,45 +289,61 @@ func withThresholds(p *timeseries.PanelBuilder, t *dashboard.ThresholdsConfigBui
 	return p.Thresholds(t).ColorScheme(dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdThresholds))
 }
 
-// eventsTable lists the latest events from the scorer's /api/v1/events
-// through the Infinity datasource, which the SDK has no query type for: its
-// query is written as the plugin stores it.
-func eventsTable(id uint32, at dashboard.GridPos) *table.PanelBuilder {
-	column := func(selector, text, typ string) map[string]any {
-		return map[string]any{"selector": selector, "text": text, "type": typ}
+// column is a column of an Infinity table: a JSON selector, its header and
+// its type.
+func column(selector, text, typ string) map[string]any {
+	return map[string]any{"selector": selector, "text": text, "type": typ}
+}
+
+// infinityTable is a table of a JSON list the scorer's API serves, through
+// the Infinity datasource, which the SDK has no query type for: its query is
+// written as the plugin stores it. params are the URL's query parameters,
+// key and value in turn.
+func infinityTable(id uint32, at dashboard.GridPos, title, desc, url, root string, params []string, columns ...map[string]any) *table.PanelBuilder {
+	var ps []any
+	for i := 0; i+1 < len(params); i += 2 {
+		ps = append(ps, map[string]any{"key": params[i], "value": params[i+1]})
+	}
+	cols := make([]any, len(columns))
+	for i, c := range columns {
+		cols[i] = c
 	}
 	infinity := variants.UnknownDataquery{
-		"refId":      "A",
-		"datasource": apiDS,
-		"type":       "json",
-		"source":     "url",
-		"format":     "table",
-		"url":        "/api/v1/events",
-		"url_options": map[string]any{
-			"method": "GET",
-			"params": []any{map[string]any{"key": "limit", "value": "50"}},
-		},
-		"root_selector": "events",
-		"columns": []any{
-			column("published", "Published", "timestamp"),
-			column("classification.type", "Type", "string"),
-			column("classification.region", "Region", "string"),
-			column("title", "Title", "string"),
-			column("source.outlet", "Outlet", "string"),
-			column("link", "Link", "string"),
-		},
+		"refId":         "A",
+		"datasource":    apiDS,
+		"type":          "json",
+		"source":        "url",
+		"format":        "table",
+		"url":           url,
+		"url_options":   map[string]any{"method": "GET", "params": ps},
+		"root_selector": root,
+		"columns":       cols,
 	}
 	return table.NewPanelBuilder().
 		Id(id).
-		Title("Latest events (scorer API)").
-		Description("The events behind the numbers, newest first, from the scorer's /api/v1/events, with links to their sources.").
+		Title(title).
+		Description(desc).
 		Datasource(apiDS).
 		GridPos(at).
 		WithTarget(variants.NewUnknownDataqueryBuilderFromObject(infinity)).
 		FrameIndex(0).
 		ShowHeader(true).
 		CellHeight(common.TableCellHeightSm).
-		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{}).CountRows(false)).
+		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{}).CountRows(false))
+}
+
+// eventsTable lists the latest events from the scorer's /api/v1/events,
+// each linked to its source.
+func eventsTable(id uint32, at dashboard.GridPos) *table.PanelBuilder {
+	return infinityTable(id, at, "Latest events (scorer API)",
+		"The events behind the numbers, newest first, from the scorer's /api/v1/events, with links to their sources.",
+		"/api/v1/events", "events", []string{"limit", "50"},
+		column("published", "Published", "timestamp"),
+		column("classification.type", "Type", "string"),
+		column("classification.region", "Region", "string"),
+		column("title", "Title", "string"),
+		column("source.outlet", "Outlet", "string"),
+		column("link", "Link", "string")).
 		DataLinks([]cog.Builder[dashboard.DashboardLink]{
 			dashboard.NewDashboardLinkBuilder("Open the source").
 				Type(dashboard.DashboardLinkTypeLink).
@@ -377,7 +393,29 @@ func overview(tx *events.Taxonomy, bands *dashboard.ThresholdsConfigBuilder) *da
 		WithPanel(timeseriesPanel(6, "Severe events",
 			"Events that page on their own (rules.severe).", "short", pos(8, 12, 12, 17),
 			query("A", "max by (region, type) (increase(tensionwatch_severe_events_total[1h]))", "{{type}} {{region}}"))).
-		WithPanel(eventsTable(7, pos(12, 24, 0, 25)))
+		WithPanel(timeseriesPanel(8, "Dyads: who presses whom",
+			"Each dyad's number (METHODOLOGY.md §10): the incidents whose actor and target fall on its two ends, weighed like a region's.",
+			"none", pos(8, 16, 0, 25),
+			query("A", "dyad:tensionwatch_dyad_index:max", "{{dyad}}")).
+			Min(0).Max(100)).
+		WithPanel(timeseriesPanel(9, "Longest live chain",
+			"Incidents in the longest action–reaction chain whose last move is recent enough to be answered still.",
+			"short", pos(8, 8, 16, 25),
+			query("A", ":tensionwatch_chain_longest_live_incidents:max", "incidents")).
+			Min(0)).
+		WithPanel(chainsTable(10, pos(8, 24, 0, 33))).
+		WithPanel(eventsTable(7, pos(12, 24, 0, 41)))
+}
+
+// chainsTable lists the live action–reaction chains from the scorer's
+// /api/v1/chains, newest first: "Joint Sword, 8 Apr 2023 ← Tsai–McCarthy
+// meeting, 5 Apr 2023".
+func chainsTable(id uint32, at dashboard.GridPos) *table.PanelBuilder {
+	return infinityTable(id, at, "Action and reaction: live chains (scorer API)",
+		"Each move answered by the other camp's, newest first, from the scorer's /api/v1/chains (METHODOLOGY.md §10).",
+		"/api/v1/chains", "chains", []string{"live", "true", "limit", "20"},
+		column("summary", "Chain (newest first)", "string"),
+		column("length", "Incidents", "number"))
 }
 
 // pipeline is the health dashboard of the collectors and scorers.

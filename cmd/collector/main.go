@@ -59,7 +59,8 @@ func runClassify(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	fs := flag.NewFlagSet("collector classify", flag.ContinueOnError)
 	app.Usage(fs, stderr, "collector classify [--explain] [--rules FILE] < items.jsonl",
 		"Reads JSON lines with at least \"title\" and \"summary\" from stdin and writes each line back\n"+
-			"with relevant, type, region, section, also, confidence, magnitude and evidence added;\n"+
+			"with relevant, type, region, section, also, confidence, magnitude, severe, signals, class,\n"+
+			"actor, target and evidence added;\n"+
 			"other fields pass through untouched. --explain prints the reasons for a person instead.")
 	explain := fs.Bool("explain", false, "print a human-readable explanation of each decision")
 	var tc app.TaxonomyConfig

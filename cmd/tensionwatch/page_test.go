@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/tensionwatch/tensionwatch/internal/testtool"
+	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
 var updateScreenshot = flag.Bool("update-screenshot", false, "rewrite docs/watch-page.png from the browser test")
@@ -47,6 +48,18 @@ const wireFeed = `<?xml version="1.0" encoding="UTF-8"?>
 <item><title>Japan scrambles jets as Russian bombers fly near Hokkaido</title><link>https://wire.example.org/1</link><guid>w1</guid></item>
 <item><title>Russian bombers fly near Hokkaido, Japan scrambles fighter jets</title><link>https://wire.example.org/2</link><guid>w2</guid></item>
 <item><title>Japan scrambles fighter jets after Russian bombers near Hokkaido</title><link>https://wire.example.org/3</link><guid>w3</guid></item>
+</channel></rss>`
+
+// chainFeed (its %s are RFC 1123 dates, 48 and 30 hours before the test
+// runs) gives two allied moves the hostile feed's items answer: the PLA's
+// drills around Taiwan answer the Speaker's visit to Taiwan, the coast
+// guard's ramming of a Philippine boat the US–Philippine drills. Two
+// outlets carry it: a move one outlet reported is answered by none
+// (chains.min_outlets).
+const chainFeed = `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Chain desk</title><link>http://x/</link><description>d</description>
+<item><title>US House Speaker arrives in Taiwan for visit</title><link>https://chain.example.org/visit</link><guid>c1</guid><pubDate>%s</pubDate></item>
+<item><title>US and Philippine forces hold joint military drills in the South China Sea</title><link>https://chain.example.org/drills</link><guid>c2</guid><pubDate>%s</pubDate></item>
 </channel></rss>`
 
 func chromium(t *testing.T) string {
@@ -100,8 +113,12 @@ func TestWatchPageInABrowser(t *testing.T) {
 	bin := chromium(t)
 	long := strings.Repeat("very long title ", 400)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/wire" {
+		switch r.URL.Path {
+		case "/wire":
 			io.WriteString(w, wireFeed)
+			return
+		case "/chain", "/chain2":
+			fmt.Fprintf(w, chainFeed, time.Now().Add(-48*time.Hour).Format(time.RFC1123Z), time.Now().Add(-30*time.Hour).Format(time.RFC1123Z))
 			return
 		}
 		fmt.Fprintf(w, hostileFeed, long)
@@ -111,7 +128,10 @@ func TestWatchPageInABrowser(t *testing.T) {
 	feeds := filepath.Join(dir, "feeds.yaml")
 	os.WriteFile(feeds, []byte(fmt.Sprintf("allow_private_addresses: true\nfeeds:\n"+
 		"  - {id: desk, url: %q, source: Desk, kind: news, credibility: 0.9, interval: 1m}\n"+
-		"  - {id: wire, url: %q, source: Wire, kind: news, credibility: 0.9, interval: 1m}\n", srv.URL+"/desk", srv.URL+"/wire")), 0o600)
+		"  - {id: wire, url: %q, source: Wire, kind: news, credibility: 0.9, interval: 1m}\n"+
+		"  - {id: chain, url: %q, source: Chain, kind: news, credibility: 0.9, interval: 1m}\n"+
+		"  - {id: chain2, url: %q, source: Chain Two, kind: news, credibility: 0.9, interval: 1m}\n",
+		srv.URL+"/desk", srv.URL+"/wire", srv.URL+"/chain", srv.URL+"/chain2")), 0o600)
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
 	var logs testtool.SyncBuffer
@@ -124,19 +144,23 @@ func TestWatchPageInABrowser(t *testing.T) {
 
 	base := "http://" + <-addrc
 
-	// Wait until both feeds are scored: the gauge has moved and the wire's
-	// three reports are one incident.
+	// Wait until the feeds are scored: the gauge has moved, the wire's
+	// three reports are one incident, and the drills answer the visit.
 	var idx pageIndex
+	var ch pageChains
 	deadline := time.Now().Add(30 * time.Second)
-	for idx.Gauge.Value == 0 || idx.reportsBy("Wire") < 3 {
+	for idx.Gauge.Value == 0 || idx.reportsBy("Wire") < 3 || !ch.answers("US House Speaker arrives in Taiwan for visit") {
 		if time.Now().After(deadline) {
-			t.Fatalf("the gauge never moved, or the wire's three reports never made one incident (%d); logs:\n%s", idx.reportsBy("Wire"), logs.String())
+			t.Fatalf("the gauge never moved, or the wire's three reports never made one incident (%d), or no live chain starts with the visit (%+v); logs:\n%s",
+				idx.reportsBy("Wire"), ch.Chains, logs.String())
 		}
 		time.Sleep(200 * time.Millisecond)
 		idx = getIndex(t, base)
+		ch = getPageChains(t, base)
 	}
 	time.Sleep(500 * time.Millisecond) // let every item be scored
 	idx = getIndex(t, base)
+	ch = getPageChains(t, base)
 
 	dom := browse(t, bin, base+"/", "--dump-dom")
 	// The scorer serves a snapshot refreshed every few seconds: the page
@@ -182,8 +206,7 @@ func TestWatchPageInABrowser(t *testing.T) {
 		t.Error("the page never finished loading its data")
 	}
 
-	checkLayout(t, bin, base, idx)
-
+	checkLayout(t, bin, base, idx, ch)
 }
 
 // TestWatchPageDuringAReplay replays the project's fixture of a real
@@ -230,6 +253,23 @@ func TestWatchPageDuringAReplay(t *testing.T) {
 	if v := b.eval(`document.getElementById("gauge-value").textContent`); v == "NO DATA" || v == "0" || v == "0.0" {
 		t.Errorf("the gauge reads %q after a crisis was replayed", v)
 	}
+	// Action and reaction is on the wall screen, above the incidents, with
+	// every dyad (the Taiwan–PRC one moved by the drills) and its chains
+	// or "No live chains".
+	reaction := b.eval(`(() => { const s = document.getElementById("reaction").getBoundingClientRect(), i = document.querySelector("#incidents > li").getBoundingClientRect();
+		const moved = [...document.querySelectorAll("#dyads .value")].filter((v) => parseFloat(v.textContent) > 0).length;
+		return [s.top >= 0 && s.bottom <= innerHeight && s.right <= innerWidth && s.bottom <= i.top, document.querySelectorAll("#dyads > li").length, moved,
+			document.querySelectorAll("#chains > li.chain").length + (document.querySelector("#chains > li.none") ? "+none" : "")].join("|"); })()`)
+	t.Logf("after the replay, action and reaction reads %s (on screen|dyads|dyads moved|chains)", reaction)
+	var ch pageChains
+	tw.getJSON(t, "/api/v1/chains?live=true&limit=10", &ch)
+	want := fmt.Sprintf("true|%d|", len(ch.Dyads))
+	if len(ch.Dyads) == 0 || !strings.HasPrefix(reaction, want) || strings.HasPrefix(reaction, want+"0|") {
+		t.Errorf("after the replay, action and reaction reads %q (on screen|dyads|dyads moved|chains), want %q with a dyad moved", reaction, want)
+	}
+	if live := min(3, ch.Count); !strings.HasSuffix(reaction, fmt.Sprintf("|%d", live)) && !(live == 0 && strings.HasSuffix(reaction, "|0+none")) {
+		t.Errorf("after the replay, action and reaction reads %q, but the API has %d live chains", reaction, ch.Count)
+	}
 	if *updateScreenshot {
 		// The wall screen's width, the whole page's height.
 		png := screenshot(t, bin, tw.base+"/", 1400)
@@ -242,6 +282,49 @@ func TestWatchPageDuringAReplay(t *testing.T) {
 	}
 }
 
+// pageChains is the part of /api/v1/chains the browser test compares with
+// the page.
+type pageChains struct {
+	Dyads []struct {
+		ID, Name, Band string
+		Value          float64
+	} `json:"dyads"`
+	Count  int `json:"count"`
+	Chains []struct {
+		Live  bool `json:"live"`
+		Moves []struct {
+			IncidentID string    `json:"incident_id"`
+			Title      string    `json:"title"`
+			Start      time.Time `json:"start"`
+			Actor      string    `json:"actor"`
+			Target     string    `json:"target"`
+		} `json:"moves"`
+	} `json:"chains"`
+}
+
+// getPageChains asks for the live chains, as the page does.
+func getPageChains(t *testing.T, base string) pageChains {
+	t.Helper()
+	var ch pageChains
+	resp, err := http.Get(base + "/api/v1/chains?live=true&limit=10")
+	if err != nil {
+		return ch
+	}
+	defer resp.Body.Close()
+	json.NewDecoder(resp.Body).Decode(&ch)
+	return ch
+}
+
+// answers reports whether a live chain starts with the move titled first.
+func (ch pageChains) answers(first string) bool {
+	for _, c := range ch.Chains {
+		if c.Live && len(c.Moves) >= 2 && c.Moves[0].Title == first {
+			return true
+		}
+	}
+	return false
+}
+
 // pageIndex is the part of /api/v1/index the browser test compares with
 // the page.
 type pageIndex struct {
@@ -251,9 +334,15 @@ type pageIndex struct {
 	Regions map[string]struct {
 		Value float64 `json:"value"`
 		Top   []struct {
-			Sources []struct {
+			IncidentID string `json:"incident_id"`
+			Sources    []struct {
 				Outlet string `json:"outlet"`
 			} `json:"sources"`
+			Answering *struct {
+				IncidentID string    `json:"incident_id"`
+				Title      string    `json:"title"`
+				Start      time.Time `json:"start"`
+			} `json:"answering"`
 		} `json:"top"`
 	} `json:"regions"`
 	RegionInfo []struct {
@@ -268,7 +357,7 @@ type pageIndex struct {
 func getIndex(t *testing.T, base string) pageIndex {
 	t.Helper()
 	var idx pageIndex
-	resp, err := http.Get(base + "/api/v1/index")
+	resp, err := http.Get(base + "/api/v1/index?top=10") // as the page asks
 	if err != nil {
 		return idx
 	}
@@ -315,7 +404,7 @@ func (idx pageIndex) hottest() string {
 type measure struct {
 	InnerWidth, InnerHeight, ScrollWidth, ScrollY float64
 	Background                                    string
-	Gauge, AlertsBox                              rect
+	Gauge, AlertsBox, RegionsBox                  rect
 	Alerts                                        []rect
 	Incidents                                     []struct {
 		Rect    rect
@@ -332,6 +421,25 @@ type measure struct {
 	}
 	Regions []struct{ ID, Name string }
 	Tiles   int
+	// Action and reaction: the section, its dyads and live chains, and
+	// each incident card's "answering" line.
+	Reaction rect
+	Dyads    []struct {
+		ID, Name, Value, Band string
+		Rect                  rect
+	}
+	Chains []struct {
+		Rect  rect
+		Moves []struct {
+			ID, Title, Meta string
+			Rect, T         rect
+		}
+	}
+	ChainNote string
+	Answering []struct {
+		ID, Text string
+		Rect     rect
+	}
 }
 
 type rect struct{ Top, Bottom, Left, Right, Width float64 }
@@ -344,6 +452,7 @@ const measureJS = `(() => {
     background: getComputedStyle(document.body).backgroundColor,
     gauge: r(document.getElementById("gauge-value")),
     alertsBox: r(document.querySelector(".alerts")),
+    regionsBox: r(document.getElementById("regions")),
     alerts: [...document.querySelectorAll("#alerts > li")].map(r),
     incidents: [...document.querySelectorAll("#incidents > li")].map((li) => ({
       rect: r(li), score: parseFloat(li.dataset.score), sources: [...li.querySelectorAll(".src")].map((e) => e.textContent)})),
@@ -356,6 +465,16 @@ const measureJS = `(() => {
     }),
     regions: [...document.querySelectorAll("#regions .tile")].map((e) => ({id: e.dataset.id, name: e.querySelector(".name").textContent})),
     tiles: document.querySelectorAll(".tile").length,
+    reaction: r(document.getElementById("reaction")),
+    dyads: [...document.querySelectorAll("#dyads > li")].map((li) => ({id: li.dataset.id, name: li.querySelector(".name").textContent,
+      value: li.querySelector(".value").textContent, band: li.querySelector(".value").className, rect: r(li)})),
+    chains: [...document.querySelectorAll("#chains > li.chain")].map((li) => ({rect: r(li), moves: [...li.querySelectorAll(".move")].map((m) => ({
+      id: m.dataset.id, title: m.querySelector(".t").textContent, meta: m.querySelector(".m").textContent, rect: r(m), t: r(m.querySelector(".t"))}))})),
+    chainNote: [...document.querySelectorAll("#chains > li:not(.chain)")].map((e) => e.textContent).join("|"),
+    answering: [...document.querySelectorAll("#incidents > li")].map((li) => {
+      const a = li.querySelector(".answering");
+      return {id: li.dataset.id || "", text: a ? a.textContent : "", rect: a ? r(a) : {top: 0, bottom: 0, left: 0, right: 0, width: 0}};
+    }),
   });
 })()`
 
@@ -365,7 +484,7 @@ const measureJS = `(() => {
 // scrolling, beside one another; sparklines across their cards with a time
 // axis; an outlet's repeated reports collapsed; and the sentence saying how
 // the gauge comes from the regions.
-func checkLayout(t *testing.T, bin, base string, idx pageIndex) {
+func checkLayout(t *testing.T, bin, base string, idx pageIndex, ch pageChains) {
 	b := startBrowser(t, bin)
 	wall := b.load(base+"/", 1400, 1000, "dark")
 	if wall.InnerWidth != 1400 || wall.InnerHeight != 1000 || wall.ScrollY != 0 {
@@ -445,6 +564,13 @@ func checkLayout(t *testing.T, bin, base string, idx pageIndex) {
 	}
 
 	checkSparks(t, "wall", wall)
+	checkReaction(t, "wall", wall, idx, ch)
+	// On the wall the section heads the middle column: on screen whole,
+	// right of the alerts, above the incidents, left of the regions.
+	onScreen("the action and reaction section", wall.Reaction, wall)
+	if r, in := wall.Reaction, wall.Incidents[0].Rect; r.Left < wall.AlertsBox.Right || r.Bottom > in.Top || r.Left > in.Left+0.5 || r.Right < in.Right-0.5 || r.Right > wall.RegionsBox.Left {
+		t.Errorf("the action and reaction section at %+v is not above the incidents (%+v), between the alerts (%+v) and the regions (%+v)", r, in, wall.AlertsBox, wall.RegionsBox)
+	}
 
 	phone := b.load(base+"/", 390, 844, "light")
 	if phone.ScrollWidth > phone.InnerWidth {
@@ -452,9 +578,116 @@ func checkLayout(t *testing.T, bin, base string, idx pageIndex) {
 	}
 	onScreen("the gauge's value on a phone", phone.Gauge, phone)
 	checkSparks(t, "phone", phone)
+	checkReaction(t, "phone", phone, idx, ch)
+	if r := phone.Reaction; r.Width <= 0 || r.Left < 0 || r.Right > phone.InnerWidth || r.Top < phone.AlertsBox.Bottom || r.Bottom > phone.Incidents[0].Rect.Top {
+		t.Errorf("phone: the action and reaction section at %+v is not across the %v-wide screen between the alerts (%+v) and the incidents", r, phone.InnerWidth, phone.AlertsBox)
+	}
 	if lw, lp := luminance(t, wall.Background), luminance(t, phone.Background); lw > 0.2 || lp < 0.8 {
 		t.Errorf("dark background %s (luminance %.2f), light %s (%.2f)", wall.Background, lw, phone.Background, lp)
 	}
+}
+
+// checkReaction compares "Action and reaction" with /api/v1/chains: every
+// dyad with its name, number and band colour; the live chains in the API's
+// order (newest first), each newest move first with "←" before the move
+// it answers, its date and who acted toward whom; every row inside the
+// section, one under the other. And each incident card answering a move
+// says so with the move's title and date.
+func checkReaction(t *testing.T, where string, m measure, idx pageIndex, ch pageChains) {
+	t.Helper()
+	inside := func(what string, r rect) {
+		t.Helper()
+		if r.Width <= 0 || r.Left < m.Reaction.Left-0.5 || r.Right > m.Reaction.Right+0.5 || r.Top < m.Reaction.Top-0.5 || r.Bottom > m.Reaction.Bottom+0.5 {
+			t.Errorf("%s: %s at %+v is not inside the section at %+v", where, what, r, m.Reaction)
+		}
+	}
+	if len(m.Dyads) != len(ch.Dyads) || len(m.Dyads) == 0 {
+		t.Fatalf("%s: the page shows %d dyads, the API %d", where, len(m.Dyads), len(ch.Dyads))
+	}
+	var below float64 // the bottom of the dyads
+	for i, d := range m.Dyads {
+		want := ch.Dyads[i]
+		v, err := strconv.ParseFloat(d.Value, 64)
+		// The numbers decay between the API's answer and the page's.
+		if d.ID != want.ID || d.Name != want.Name || err != nil || math.Abs(v-want.Value) > 0.15 || !strings.Contains(d.Band, "b-"+want.Band) {
+			t.Errorf("%s: dyad %d reads %+v, the API %+v", where, i, d, want)
+		}
+		inside("dyad "+d.ID, d.Rect)
+		for _, e := range m.Dyads[:i] {
+			if overlap(d.Rect, e.Rect) {
+				t.Errorf("%s: dyad %s at %+v overlaps dyad %s at %+v", where, d.ID, d.Rect, e.ID, e.Rect)
+			}
+		}
+		below = max(below, d.Rect.Bottom)
+	}
+	live := 0
+	for _, c := range ch.Chains {
+		if c.Live {
+			live++
+		}
+	}
+	if len(m.Chains) != min(live, 3) || live == 0 {
+		t.Fatalf("%s: the page shows %d chains, the API has %d live ones", where, len(m.Chains), live)
+	}
+	if more := live - len(m.Chains); more > 0 && !strings.Contains(m.ChainNote, fmt.Sprintf("+%d more", more)) {
+		t.Errorf("%s: %d live chains not shown, and the page says %q", where, more, m.ChainNote)
+	}
+	prev := rect{Bottom: below}
+	for i, c := range m.Chains {
+		moves := ch.Chains[i].Moves
+		if len(c.Moves) != len(moves) {
+			t.Errorf("%s: chain %d shows %d moves, the API %d", where, i, len(c.Moves), len(moves))
+			continue
+		}
+		inside(fmt.Sprintf("chain %d", i), c.Rect)
+		if c.Rect.Top < prev.Bottom-0.5 {
+			t.Errorf("%s: chain %d at %+v overlaps what is above it at %+v", where, i, c.Rect, prev)
+		}
+		prev = c.Rect
+		for j, mv := range c.Moves {
+			want := moves[len(moves)-1-j] // newest first
+			title := strings.TrimSuffix(strings.TrimPrefix(mv.Title, "← "), "…")
+			day := want.Start.UTC().Format("2 Jan 2006")
+			if mv.ID != want.IncidentID || (j > 0) != strings.HasPrefix(mv.Title, "← ") || title == "" || !strings.HasPrefix(want.Title, title) ||
+				!strings.HasPrefix(mv.Meta, day+" · ") || !strings.Contains(mv.Meta, " → ") && want.Target != "" {
+				t.Errorf("%s: chain %d move %d reads %q / %q, want %s %q on %s (%s → %s)", where, i, j, mv.Title, mv.Meta, want.IncidentID, want.Title, day, want.Actor, want.Target)
+			}
+			inside(fmt.Sprintf("chain %d move %d", i, j), mv.Rect)
+			inside(fmt.Sprintf("chain %d move %d's title", i, j), mv.T)
+		}
+	}
+	// The incident cards: one answering a move names it; the others not.
+	answers := map[string]string{}
+	for _, r := range idx.Regions {
+		for _, c := range r.Top {
+			if c.Answering != nil {
+				answers[c.IncidentID] = fmt.Sprintf("answering: %s, %s", c.Answering.Title, c.Answering.Start.UTC().Format("2 Jan 2006"))
+			}
+		}
+	}
+	shown := 0
+	for _, a := range m.Answering {
+		want, ok := answers[a.ID]
+		switch {
+		case ok && !strings.HasSuffix(a.Text, want):
+			t.Errorf("%s: incident %s's card reads %q, want %q", where, a.ID, a.Text, want)
+		case !ok && a.Text != "":
+			t.Errorf("%s: incident %s's card reads %q, but it answers nothing", where, a.ID, a.Text)
+		case ok:
+			shown++
+			if a.Rect.Width <= 0 || a.Rect.Left < 0 || a.Rect.Right > m.InnerWidth {
+				t.Errorf("%s: incident %s's answering line at %+v", where, a.ID, a.Rect)
+			}
+		}
+	}
+	if shown == 0 {
+		t.Errorf("%s: no incident card says what it answers (the API: %v)", where, answers)
+	}
+}
+
+// overlap reports whether two rectangles share more than half a pixel.
+func overlap(a, b rect) bool {
+	return min(a.Right, b.Right)-max(a.Left, b.Left) > 0.5 && min(a.Bottom, b.Bottom)-max(a.Top, b.Top) > 0.5
 }
 
 // checkSparks: every tile and the gauge have a sparkline that scales to its
@@ -741,5 +974,12 @@ func TestWatchPageSaysNoDataWhenBlind(t *testing.T) {
 	}
 	if !strings.Contains(dom, "TensionwatchBlind") {
 		t.Error("the alerts list lacks TensionwatchBlind")
+	}
+	// With no events there is no chain, and the dyads have no number.
+	if !strings.Contains(dom, `<li class="none">No live chains</li>`) {
+		t.Error("the action and reaction section does not say \"No live chains\"")
+	}
+	if n := strings.Count(dom, `class="value b-no_data" data-value="">–<`); n != len(events.DefaultTaxonomy().Dyads) {
+		t.Errorf("%d dyads read – in the no-data colour, want all %d", n, len(events.DefaultTaxonomy().Dyads))
 	}
 }

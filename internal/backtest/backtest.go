@@ -217,6 +217,10 @@ type Row struct {
 	Index      float64
 	Regions    []float64 // in taxonomy order
 	Categories []float64 // in taxonomy order
+	Dyads      []float64 // in taxonomy order
+	// LongestLiveChain is the number of incidents of the longest live
+	// action–reaction chain (internal/chain).
+	LongestLiveChain int
 }
 
 // Replay feeds events (in time order) into a fresh index and evaluates it at
@@ -244,12 +248,19 @@ func Replay(tx *events.Taxonomy, evs []events.Event, step time.Duration) []Row {
 		for _, sec := range tx.Sections {
 			r.Categories = append(r.Categories, s.Categories[sec.ID].Value)
 		}
+		for _, d := range tx.Dyads {
+			r.Dyads = append(r.Dyads, s.Dyads[d.ID].Value)
+		}
+		r.LongestLiveChain = ix.Chains(t).LongestLive
 		rows = append(rows, r)
 	}
 	return rows
 }
 
-// WriteCSV writes rows with the header time,index,<regions>,<sections>.
+// WriteCSV writes rows with the header
+// time,index,<regions>,<sections>,<dyads>,longest_live_chain: the dyads'
+// columns (and the chain's) came after the others, so that readers of the
+// older columns by position read the same.
 func WriteCSV(w io.Writer, tx *events.Taxonomy, rows []Row) error {
 	bw := bufio.NewWriter(w)
 	cols := []string{"time", "index"}
@@ -259,6 +270,10 @@ func WriteCSV(w io.Writer, tx *events.Taxonomy, rows []Row) error {
 	for _, s := range tx.Sections {
 		cols = append(cols, s.ID)
 	}
+	for _, d := range tx.Dyads {
+		cols = append(cols, d.ID)
+	}
+	cols = append(cols, "longest_live_chain")
 	bw.WriteString(strings.Join(cols, ",") + "\n")
 	num := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 	for _, r := range rows {
@@ -270,6 +285,10 @@ func WriteCSV(w io.Writer, tx *events.Taxonomy, rows []Row) error {
 		for _, v := range r.Categories {
 			bw.WriteString("," + num(v))
 		}
+		for _, v := range r.Dyads {
+			bw.WriteString("," + num(v))
+		}
+		bw.WriteString("," + strconv.Itoa(r.LongestLiveChain))
 		bw.WriteString("\n")
 	}
 	return bw.Flush()

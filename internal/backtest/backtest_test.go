@@ -42,7 +42,8 @@ func TestReadsBothFormatsAndDedupes(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	wantHead := "time,index,taiwan_strait,east_china_sea,south_china_sea,korean_peninsula,sea_of_japan,western_pacific,east_asia,military_pressure,flashpoints,escalation_risk,arms_race,polarisation,modernisation,economic_coercion,de_escalation"
+	wantHead := "time,index,taiwan_strait,east_china_sea,south_china_sea,korean_peninsula,sea_of_japan,western_pacific,east_asia,military_pressure,flashpoints,escalation_risk,arms_race,polarisation,modernisation,economic_coercion,de_escalation" +
+		",taiwan_prc,philippines_prc,allies_dprk,allies_prc,longest_live_chain" // after the older columns
 	if lines[0] != wantHead {
 		t.Fatalf("header %q", lines[0])
 	}

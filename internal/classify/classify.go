@@ -25,6 +25,7 @@ type Rules struct {
 	signals   []string // index → signal name
 	units     []string // index → unit
 	defRegion int
+	sides     *sideRules
 	// precomputed evidence rule names
 	typeRule, exclRule, regionRule, ctxRule, unitRule, signalRule []string
 	pool                                                          sync.Pool
@@ -157,6 +158,17 @@ func NewRules(tx *events.Taxonomy) (*Rules, error) {
 			}
 		}
 	}
+	c.sides = newSideRules(tx)
+	for _, t := range r.SideCues.Places {
+		add(t, label{kind: kindPlace})
+	}
+	for i, s := range tx.Sides {
+		for _, g := range r.Sides[s.ID] {
+			for _, t := range g.Terms {
+				add(t, label{kind: kindSide, idx: i})
+			}
+		}
+	}
 	for _, t := range r.BackgroundMarkers {
 		add(t, label{kind: kindBackground})
 	}
@@ -199,6 +211,8 @@ type scratch struct {
 	regFirst   []int
 	ev         []events.Evidence
 	cost       int
+	// the sides named in the title and in the summary (sideRules)
+	mentions [2][]mention
 }
 
 func (s *scratch) reset(types, regions int) {
@@ -249,6 +263,8 @@ type item struct {
 	excluded         int // triggers found only inside a non-military phrase ("fire drill")
 	// korean is 1 when the item has Hangul in it, else -1 (tokenize).
 	korean int8
+	// counterpart is the first side named beside the actor (sideRules.find).
+	counterpart string
 }
 
 var fieldNames = [2]string{"title", "summary"}
@@ -487,7 +503,10 @@ func (c *Rules) evidence(it *item) []events.Evidence {
 			}
 		}
 	}
-	ev := slices.Clone(it.s.ev)
+	var ev []events.Evidence
+	if extra := 2 * b2i(it.relevant()); len(it.s.ev)+extra > 0 { // room for the actor and the target (sideRules.find)
+		ev = append(make([]events.Evidence, 0, len(it.s.ev)+extra), it.s.ev...)
+	}
 	slices.SortStableFunc(ev, func(a, b events.Evidence) int {
 		if a.Field != b.Field {
 			if a.Field == "title" {
@@ -498,6 +517,13 @@ func (c *Rules) evidence(it *item) []events.Evidence {
 		return a.Start - b.Start
 	})
 	return ev
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // relevant applies the rules' relevance test: a trigger; an East Asian actor
@@ -561,6 +587,12 @@ func (c *Rules) decide(it *item, cls *events.Classification) {
 // finish sets what follows from a relevant item's type and region: its
 // section, severity, signals and incident class.
 func (c *Rules) finish(it *item, cls *events.Classification) {
+	c.sides.find(c, it, cls)
+	if to, ok := c.tx.Rules.OneCamp[cls.Type]; ok && c.tx.Partners(cls.Actor, it.counterpart) {
+		cls.Also = slices.DeleteFunc(cls.Also, func(t string) bool { return t == to })
+		cls.Also = append([]string{cls.Type}, cls.Also...)
+		cls.Type = to
+	}
 	cls.Section = c.tx.TypeByID(cls.Type).Section
 	cls.Severe = c.severe(it.s, *cls)
 	cls.Signals = c.signalNames(it.signals)

@@ -35,6 +35,8 @@ const (
 	kindCommentary
 	kindSevere
 	kindSignal
+	kindSide
+	kindPlace
 )
 
 type phrase struct {

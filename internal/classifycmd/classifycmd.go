@@ -6,6 +6,7 @@ package classifycmd
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -116,6 +117,8 @@ type output struct {
 	Severe     bool              `json:"severe"`
 	Signals    []string          `json:"signals"`
 	Class      *string           `json:"class"`
+	Actor      *string           `json:"actor"`
+	Target     *string           `json:"target"`
 	Evidence   []events.Evidence `json:"evidence"`
 }
 
@@ -126,7 +129,7 @@ type output struct {
 func writeLine(w io.Writer, line []byte, replace bool, c events.Classification) error {
 	o := output{Relevant: c.Relevant, Type: nullable(c.Type), Region: nullable(c.Region), Section: nullable(c.Section),
 		Also: c.Also, Confidence: c.Confidence, Magnitude: c.Magnitude, Severe: c.Severe, Signals: c.Signals,
-		Class: nullable(c.Class), Evidence: c.Evidence}
+		Class: nullable(c.Class), Actor: nullable(c.Actor), Target: nullable(c.Target), Evidence: c.Evidence}
 	fields, err := json.Marshal(o)
 	if err != nil {
 		return err
@@ -184,6 +187,9 @@ func writeExplanation(w io.Writer, n int, title, summary string, c events.Classi
 	}
 	if len(c.Signals) > 0 {
 		fmt.Fprintf(w, "   signals: %s\n", strings.Join(c.Signals, ", "))
+	}
+	if c.Actor != "" {
+		fmt.Fprintf(w, "   sides: %s → %s\n", c.Actor, cmp.Or(c.Target, "(none named)"))
 	}
 	for _, e := range c.Evidence {
 		fmt.Fprintf(w, "   %-30s %-7s [%d:%d] %q\n", e.Rule, e.Field, e.Start, e.End, e.Match)

@@ -36,7 +36,16 @@ type Incident struct {
 	// of the strongest activity.
 	prefFresh []float64
 	outlets   map[string]float64
-	levels    []float64 // of each report
+	// votes and prefSides (running over Reports): who acted toward whom,
+	// by the reports' votes (see Incident.vote).
+	votes     votes
+	prefSides []sides
+	// prefNOutlets: the distinct outlets of the reports so far.
+	prefNOutlets []int32
+	// dyadAll is the dyad's index with all the reports (prefSides' last):
+	// a snapshot reads it for most incidents without touching prefSides.
+	dyadAll int
+	levels  []float64 // of each report
 	// Of each report, for scoring without touching the reports: its
 	// EventTime (Unix nanoseconds) and its region/class key (see acc).
 	times []int64
@@ -113,11 +122,14 @@ func (c *clusterer) isOpenAt(in *Incident, k int, t time.Time) bool {
 }
 
 // sameStory reports whether report e may belong to incident in at all:
-// the same region (either may be the region as a whole) and the same
-// family of types.
+// the same region (either may be the region as a whole), the same family
+// of types, and, but for joint acts (chains.joint_families), not an act of
+// the other camp than the incident's first report's (a launch and the
+// allies' answering launch are two incidents).
 func (c *clusterer) sameStory(in *Incident, e events.Event, ety *events.Type) bool {
 	r, def := e.Classification.Region, c.tx.Rules.DefaultRegion
-	return (in.Region == r || in.Region == def || r == def) && in.ty.Family == ety.Family
+	return (in.Region == r || in.Region == def || r == def) && in.ty.Family == ety.Family &&
+		(c.tx.Joint(ety.Family) || !c.tx.Opposed(in.Reports[0].Classification.Actor, e.Classification.Actor))
 }
 
 // joins returns how well report e (at t, with title words w) fits
@@ -258,6 +270,8 @@ func (in *Incident) add(ix *Index, e events.Event) {
 		in.outlets[o] = w
 	}
 	in.prefOutlets = append(in.prefOutlets, sum)
+	in.prefNOutlets = append(in.prefNOutlets, int32(len(in.outlets)))
+	in.vote(ix, n)
 }
 
 func eventLess(a, b events.Event) bool { return eventLessP(&a, &b) }
@@ -854,6 +868,7 @@ func (in *Incident) refresh(ix *Index) {
 	n := len(in.Reports)
 	in.prefTop, in.prefOutlets, in.prefFresh = make([]int, n), make([]float64, n), make([]float64, n)
 	in.outlets = map[string]float64{}
+	in.votes, in.prefSides, in.prefNOutlets = votes{}, make([]sides, 0, n), make([]int32, n)
 	hl := float64(ix.tx.TypeByID(in.Type).HalfLife)
 	start := in.Start.UnixNano()
 	sum := 0.0
@@ -875,6 +890,8 @@ func (in *Incident) refresh(ix *Index) {
 			in.outlets[o] = w
 		}
 		in.prefOutlets[j] = sum
+		in.prefNOutlets[j] = int32(len(in.outlets))
+		in.vote(ix, j)
 	}
 }
 

@@ -39,6 +39,11 @@ var (
 func streamLate(seed uint64, n int, span, longest time.Duration, lt lateness) []events.Event {
 	r := rand.New(rand.NewPCG(seed, 1))
 	rl := rand.New(rand.NewPCG(seed, 2))
+	// Sides draw from their own source too. A story's reports mostly name
+	// its actor (80 %), some none (15 %), a few the other camp's (5 %: a
+	// reaction reusing the act's words, which is another incident).
+	rs := rand.New(rand.NewPCG(seed, 3))
+	pairs := [][2]string{{"prc", "taiwan"}, {"us", "prc"}, {"dprk", ""}, {"japan", "prc"}, {"taiwan", "prc"}, {"rok", "dprk"}}
 	types := []string{"military_exercise", "air_incursion", "maritime_patrol", "weapons_test", "coercive_statement",
 		"diplomatic_engagement", "military_incident", "alliance_alignment", "military_deployment"}
 	regions := []string{"taiwan_strait", "east_china_sea", "south_china_sea", "korean_peninsula", "sea_of_japan", "east_asia"}
@@ -50,6 +55,7 @@ func streamLate(seed uint64, n int, span, longest time.Duration, lt lateness) []
 		typ   string
 		reg   string
 		words []string
+		sides [2]string
 	}
 	var stories []story
 	for i := range n / 6 {
@@ -58,6 +64,7 @@ func streamLate(seed uint64, n int, span, longest time.Duration, lt lateness) []
 			dur:   time.Duration(r.Int64N(int64(longest))),
 			typ:   types[r.IntN(len(types))],
 			reg:   regions[r.IntN(len(regions))],
+			sides: pairs[rs.IntN(len(pairs))],
 		}
 		for j := range 5 {
 			s.words = append(s.words, fmt.Sprintf("s%dw%d", i%(n/12+1), j)) // some stories share words
@@ -87,6 +94,15 @@ func streamLate(seed uint64, n int, span, longest time.Duration, lt lateness) []
 		e.Source.Outlet = outlets[r.IntN(len(outlets))]
 		e.Source.Credibility = 0.5 + 0.5*r.Float64()
 		e.Fetched = at.Add(late)
+		switch x := rs.Float64(); {
+		case x < 0.8:
+			e.Classification.Actor, e.Classification.Target = s.sides[0], s.sides[1]
+		case x < 0.85:
+			e.Classification.Actor, e.Classification.Target = s.sides[1], s.sides[0]
+			if s.sides[1] == "" {
+				e.Classification.Actor, e.Classification.Target = "us", "dprk"
+			}
+		}
 		out = append(out, e)
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Fetched.Before(out[b].Fetched) })

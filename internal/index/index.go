@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tensionwatch/tensionwatch/internal/chain"
+
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
@@ -47,6 +49,7 @@ type Index struct {
 	// (classes and types) for acc's slices of nKeys.
 	regionIdx, classIdx map[string]int
 	nKeys               int
+	dyadIdx             map[string]int // the taxonomy's dyads, numbered
 }
 
 // step is the numbers at one baseline step.
@@ -61,6 +64,10 @@ func New(tx *events.Taxonomy) *Index {
 		regionIdx: map[string]int{}, classIdx: map[string]int{}, vocab: vocab{}}
 	for i, r := range tx.Regions {
 		ix.regionIdx[r.ID] = i
+	}
+	ix.dyadIdx = map[string]int{}
+	for i, d := range tx.Dyads {
+		ix.dyadIdx[d.ID] = i
 	}
 	for _, ty := range tx.Types {
 		ix.classIdx[ty.ID] = len(ix.classIdx)
@@ -297,6 +304,10 @@ type Snapshot struct {
 	Gauge              Number            `json:"gauge"`
 	Regions            map[string]Number `json:"regions"`
 	Categories         map[string]Number `json:"categories"`
+	// Dyads are the numbers of the taxonomy's dyads: the incidents whose
+	// actor and target (or actor and region) fall in each, weighed like a
+	// region's.
+	Dyads map[string]Number `json:"dyads"`
 }
 
 // Number is one gauge with the incidents behind it.
@@ -334,6 +345,22 @@ type Contribution struct {
 	// Magnitude is the largest count of each kind any report gives.
 	Magnitude events.Magnitude `json:"magnitude"`
 	Sources   []Source         `json:"sources"`
+	// Who acted toward whom (by the reports' votes), the dyad they fall
+	// in, and the move of the other camp this incident answers (full
+	// snapshots only; see internal/chain).
+	Actor     string  `json:"actor,omitempty"`
+	Target    string  `json:"target,omitempty"`
+	Dyad      string  `json:"dyad,omitempty"`
+	Answering *Answer `json:"answering,omitempty"`
+}
+
+// Answer names the move an incident answers.
+type Answer struct {
+	IncidentID string    `json:"incident_id"`
+	Title      string    `json:"title"`
+	Link       string    `json:"link"`
+	Actor      string    `json:"actor"`
+	Start      time.Time `json:"start"`
 }
 
 // Source is one report of an incident.
@@ -486,6 +513,15 @@ func (ix *Index) Snapshot(now time.Time, topN int) Snapshot {
 	return ix.snapshot(ix.clustered(), now, topN, true)
 }
 
+// SnapshotAndChains is Snapshot and Chains at now, the chains found once.
+func (ix *Index) SnapshotAndChains(now time.Time, topN int) (Snapshot, chain.Result) {
+	ix.cmu.Lock()
+	defer ix.cmu.Unlock()
+	incidents := ix.clustered()
+	res := chain.Find(ix.tx, ix.moves(incidents, now), now)
+	return ix.snapshotWith(incidents, now, topN, true, nil, &res), res
+}
+
 // SnapshotNumbers computes the numbers at now without contributions or
 // z-scores: what a replay step or a chart needs. At a whole hour or
 // baseline step it answers from the cache.
@@ -507,7 +543,7 @@ func (ix *Index) SnapshotNumbers(now time.Time) Snapshot {
 // copySnapshot copies a snapshot's maps, so that the cached one stays as
 // it is whatever the caller does.
 func copySnapshot(s Snapshot) Snapshot {
-	s.Regions, s.Categories = maps.Clone(s.Regions), maps.Clone(s.Categories)
+	s.Regions, s.Categories, s.Dyads = maps.Clone(s.Regions), maps.Clone(s.Categories), maps.Clone(s.Dyads)
 	return s
 }
 
@@ -557,9 +593,17 @@ func (ix *Index) snapshot(incidents []*Incident, now time.Time, topN int, withZ 
 // snapshotInto computes a snapshot; raw, if not nil, receives each
 // region's gauge before rounding.
 func (ix *Index) snapshotInto(incidents []*Incident, now time.Time, topN int, withZ bool, raw map[string]float64) Snapshot {
+	return ix.snapshotWith(incidents, now, topN, withZ, raw, nil)
+}
+
+// snapshotWith is snapshotInto with the chains at now, if found already
+// (else, when contributions are listed, it finds them for their answering
+// links).
+func (ix *Index) snapshotWith(incidents []*Incident, now time.Time, topN int, withZ bool, raw map[string]float64, res *chain.Result) Snapshot {
 	total := ix.newAcc()
 	regions := map[string]*acc{}
 	cats := map[string]*acc{}
+	dyads := make([]*acc, len(ix.tx.Dyads)) // made when one has an incident
 	for _, r := range ix.tx.Regions {
 		regions[r.ID] = ix.newAcc()
 	}
@@ -575,7 +619,17 @@ func (ix *Index) snapshotInto(incidents []*Incident, now time.Time, topN int, wi
 		}
 		de := in.ty.Deescalatory
 		key := in.key(reports)
-		for _, a := range [3]*acc{total, regions[in.Region], cats[in.Section]} {
+		accs := [4]*acc{total, regions[in.Region], cats[in.Section], nil}
+		if d := in.dyadAt(reports); d >= 0 {
+			if dyads[d] == nil {
+				dyads[d] = ix.newAcc()
+			}
+			accs[3] = dyads[d]
+		}
+		for _, a := range accs {
+			if a == nil {
+				continue // no dyad
+			}
 			a.add(key, s, de, reports)
 			if topN > 0 {
 				a.cands = append(a.cands, cand{in, round(s, 4), s, reports, de})
@@ -585,7 +639,7 @@ func (ix *Index) snapshotInto(incidents []*Incident, now time.Time, topN int, wi
 	}
 	snap := Snapshot{
 		ComputedAt: now.UTC(), MethodologyVersion: ix.tx.Version,
-		Regions: map[string]Number{}, Categories: map[string]Number{},
+		Regions: map[string]Number{}, Categories: map[string]Number{}, Dyads: map[string]Number{},
 	}
 	var z map[string]float64
 	if withZ {
@@ -605,7 +659,20 @@ func (ix *Index) snapshotInto(incidents []*Incident, now time.Time, topN int, wi
 	for id, a := range cats {
 		snap.Categories[id] = ix.section(a, topN)
 	}
+	for i, a := range dyads {
+		if a == nil {
+			a = &acc{} // no incident: 0
+		}
+		snap.Dyads[ix.tx.Dyads[i].ID] = ix.number(a, topN)
+	}
 	snap.Gauge = ix.eastAsia(regions, total, topN)
+	if topN > 0 {
+		if res == nil {
+			r := chain.Find(ix.tx, ix.moves(incidents[:end], now), now)
+			res = &r
+		}
+		ix.linkAnswers(&snap, *res)
+	}
 	return snap
 }
 
@@ -656,7 +723,9 @@ func (ix *Index) contribution(in *Incident, now time.Time, score float64, report
 	// makes an encirclement.
 	first, top := in.Reports[0], in.Reports[in.prefTop[reports-1]]
 	class, level := ix.tx.Level(top.Classification)
+	sd := in.sidesAt(reports)
 	c := Contribution{
+		Actor: sd.actor, Target: sd.target, Dyad: sd.dyad,
 		IncidentID: in.ID, Title: top.Title, Link: top.Link, Outlet: outletOf(top),
 		Type: in.Type, Region: in.Region, Published: first.Published,
 		Class: class, Level: level, Confidence: round(ix.corroboration(in.prefOutlets[reports-1]), 4),

@@ -5,10 +5,11 @@
 //
 // The gauges (tensionwatch_index, tensionwatch_region_index,
 // tensionwatch_category_index, tensionwatch_index_zscore,
-// tensionwatch_index_last_computed_timestamp_seconds) are computed by a
-// custom collector at scrape time, so every scrape sees the index decayed to
-// that moment and no ticker is needed. Every region and section is exported
-// from the start, at 0.
+// tensionwatch_dyad_index, tensionwatch_chain_longest_live_incidents,
+// tensionwatch_index_last_computed_timestamp_seconds) are exported by a
+// custom collector from the snapshot (and chains) the refresher last
+// computed (refresh.go), so a scrape costs nothing. Every region, section and
+// dyad is exported from the start, at 0.
 //
 // /metrics serves Config.Gatherer, which should include the Registerer given
 // to New; when it is nil, that Registerer is used if it is also a Gatherer

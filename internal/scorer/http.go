@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,12 +18,15 @@ import (
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
 
-// Handler serves /metrics, /api/v1/index, /api/v1/events, /healthz and /readyz.
+// Handler serves /metrics, /api/v1/index, /api/v1/events, /api/v1/chains,
+// /api/v1/history, /api/v1/status, /api/v1/alerts, the watch page, /healthz
+// and /readyz.
 func (s *Scorer) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Gatherer, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /api/v1/index", s.serveIndex)
 	mux.HandleFunc("GET /api/v1/events", s.serveEvents)
+	mux.HandleFunc("GET /api/v1/chains", s.serveChains)
 	mux.HandleFunc("GET /api/v1/history", s.serveHistory)
 	mux.HandleFunc("GET /api/v1/status", s.serveStatus)
 	mux.HandleFunc("GET /api/v1/alerts", s.serveAlerts)
@@ -92,23 +96,13 @@ type TypeLevel struct {
 
 func (s *Scorer) serveIndex(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	var at time.Time
-	if v := q.Get("at"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "at: want an RFC 3339 time such as 2026-11-22T10:00:00Z")
-			return
-		}
-		at = t
+	at, ok := timeParam(w, q, "at")
+	if !ok {
+		return
 	}
-	top := s.cfg.TopN
-	if v := q.Get("top"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > MaxTop {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("top: want a whole number from 0 to %d", MaxTop))
-			return
-		}
-		top = n
+	top, ok := countParam(w, q, "top", s.cfg.TopN)
+	if !ok {
+		return
 	}
 	// The served snapshot, unless a past time is asked for.
 	var snap index.Snapshot
@@ -137,10 +131,11 @@ func (s *Scorer) serveIndex(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// markNoData sets every band of a snapshot to NoData.
+// markNoData sets every band of a snapshot to NoData. It writes to the
+// snapshot's maps: give it a copy (withTop's), never the served one.
 func markNoData(snap *index.Snapshot) {
 	snap.Gauge.Band = NoData
-	for _, m := range []map[string]index.Number{snap.Regions, snap.Categories} {
+	for _, m := range []map[string]index.Number{snap.Regions, snap.Categories, snap.Dyads} {
 		for id, n := range m {
 			n.Band = NoData
 			m[id] = n
@@ -166,14 +161,11 @@ func (s *Scorer) serveEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("type: unknown type %q", iq.Type))
 		return
 	}
-	if v := q.Get("since"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "since: want an RFC 3339 time such as 2026-11-22T10:00:00Z")
-			return
-		}
-		iq.Since = t
+	since, ok := timeParam(w, q, "since")
+	if !ok {
+		return
 	}
+	iq.Since = since
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -361,4 +353,35 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 func writeError(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+// timeParam reads the query parameter name as an RFC 3339 time (zero when
+// absent); on a bad value it writes the 400 and returns false.
+func timeParam(w http.ResponseWriter, q url.Values, name string) (time.Time, bool) {
+	v := q.Get(name)
+	if v == "" {
+		return time.Time{}, true
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, name+": want an RFC 3339 time such as 2026-11-22T10:00:00Z")
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// countParam reads the query parameter name as a whole number from 0 to
+// MaxTop (def when absent); on a bad value it writes the 400 and returns
+// false.
+func countParam(w http.ResponseWriter, q url.Values, name string, def int) (int, bool) {
+	v := q.Get(name)
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > MaxTop {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("%s: want a whole number from 0 to %d", name, MaxTop))
+		return 0, false
+	}
+	return n, true
 }

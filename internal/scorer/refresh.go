@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tensionwatch/tensionwatch/internal/chain"
 	"github.com/tensionwatch/tensionwatch/internal/index"
 )
 
@@ -14,12 +15,13 @@ import (
 // lists: the most /api/v1/index?top= may ask for.
 const MaxTop = 50
 
-// current is the snapshot /metrics, /api/v1/index, /api/v1/alerts and the
-// page are served from.
+// current is the snapshot /metrics, /api/v1/index, /api/v1/chains,
+// /api/v1/alerts and the page are served from.
 type current struct {
-	snap index.Snapshot // with MaxTop contributions per number
-	at   time.Time
-	gen  uint64 // of the events it saw (Scorer.gen)
+	snap   index.Snapshot // with MaxTop contributions per number
+	chains chain.Result   // the action–reaction chains at the same time
+	at     time.Time
+	gen    uint64 // of the events it saw (Scorer.gen)
 }
 
 // refresher state, kept apart from the consumer's.
@@ -54,16 +56,17 @@ func (s *Scorer) Run(ctx context.Context) {
 	}
 }
 
-// Refresh prunes the index and computes the served snapshot at now.
+// Refresh prunes the index and computes the served snapshot and chains at
+// now.
 func (s *Scorer) Refresh(now time.Time) {
 	s.rf.mu.Lock()
 	defer s.rf.mu.Unlock()
 	gen := s.rf.gen.Load()
 	start := time.Now()
 	s.ix.Prune(now)
-	snap := s.ix.Snapshot(now, MaxTop)
+	snap, chains := s.ix.SnapshotAndChains(now, MaxTop)
 	s.refreshSeconds.Observe(time.Since(start).Seconds())
-	s.rf.cur.Store(&current{snap: snap, at: now, gen: gen})
+	s.rf.cur.Store(&current{snap: snap, chains: chains, at: now, gen: gen})
 }
 
 // current returns the served snapshot. Without Run (tests, tools), it
@@ -85,12 +88,11 @@ func withTop(snap index.Snapshot, top int) index.Snapshot {
 		return n
 	}
 	snap.Gauge = cut(snap.Gauge)
-	snap.Regions, snap.Categories = maps.Clone(snap.Regions), maps.Clone(snap.Categories)
-	for id, n := range snap.Regions {
-		snap.Regions[id] = cut(n)
-	}
-	for id, n := range snap.Categories {
-		snap.Categories[id] = cut(n)
+	snap.Regions, snap.Categories, snap.Dyads = maps.Clone(snap.Regions), maps.Clone(snap.Categories), maps.Clone(snap.Dyads)
+	for _, m := range []map[string]index.Number{snap.Regions, snap.Categories, snap.Dyads} {
+		for id, n := range m {
+			m[id] = cut(n)
+		}
 	}
 	return snap
 }

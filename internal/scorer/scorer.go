@@ -279,6 +279,10 @@ var (
 	descCategory = prometheus.NewDesc("tensionwatch_category_index", "Tension sub-index of a section of the policy paper, 0-100.", []string{"category"}, nil)
 	descZ        = prometheus.NewDesc("tensionwatch_index_zscore", "Robust z-score of a region's sub-index against its own trailing baseline (see METHODOLOGY.md).", []string{"region"}, nil)
 	descComputed = prometheus.NewDesc("tensionwatch_index_last_computed_timestamp_seconds", "Unix time the index was last computed.", nil, nil)
+	descDyad     = prometheus.NewDesc("tensionwatch_dyad_index",
+		"Tension sub-index of a dyad, a pair of opposed sides (taxonomy dyads: taiwan_prc, allies_dprk, ...), 0-100: the incidents whose actor and target fall in it, weighed like a region's.", []string{"dyad"}, nil)
+	descChain = prometheus.NewDesc("tensionwatch_chain_longest_live_incidents",
+		"Incidents in the longest live action-reaction chain (each answering the one before it across the two camps, its last within the chains' window of now; see /api/v1/chains); 0 if none.", nil, nil)
 )
 
 func (c *indexCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -287,6 +291,8 @@ func (c *indexCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descCategory
 	ch <- descZ
 	ch <- descComputed
+	ch <- descDyad
+	ch <- descChain
 }
 
 func (c *indexCollector) Collect(ch chan<- prometheus.Metric) {
@@ -302,5 +308,10 @@ func (c *indexCollector) Collect(ch chan<- prometheus.Metric) {
 	for id, n := range snap.Categories {
 		ch <- prometheus.MustNewConstMetric(descCategory, prometheus.GaugeValue, n.Value, id)
 	}
+	// Every dyad of the taxonomy, at 0 while it has no incident.
+	for _, d := range c.s.tx.Dyads {
+		ch <- prometheus.MustNewConstMetric(descDyad, prometheus.GaugeValue, snap.Dyads[d.ID].Value, d.ID)
+	}
+	ch <- prometheus.MustNewConstMetric(descChain, prometheus.GaugeValue, float64(cur.chains.LongestLive))
 	ch <- prometheus.MustNewConstMetric(descComputed, prometheus.GaugeValue, float64(now.UnixNano())/1e9)
 }

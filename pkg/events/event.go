@@ -14,6 +14,14 @@ import (
 // WireVersion is the version of the JSON layout this package writes and reads.
 const WireVersion = 1
 
+// WireRevision is the revision of wire v1 this package writes: revisions
+// add optional fields only, so every v1 reader reads every revision (an
+// older one ignores the fields it does not know), and this package reads
+// every revision (a field an older writer did not set is empty). Revision
+// 0 (no "rev") is the first layout, with signals and class; revision 1
+// adds classification.actor and classification.target.
+const WireRevision = 1
+
 // SchemaHeader is the Kafka header key, and SchemaV1 its value, that name the
 // wire format of a message.
 const (
@@ -31,6 +39,7 @@ const (
 // Event is one classified feed item.
 type Event struct {
 	V              int            `json:"v"`
+	Rev            int            `json:"rev,omitempty"`
 	ID             string         `json:"id"`
 	Source         Source         `json:"source"`
 	Link           string         `json:"link"`
@@ -67,8 +76,14 @@ type Classification struct {
 	// they, the type, region and magnitude select (the type's ID when no
 	// class applies). Both were added to wire v1 as optional fields: an
 	// event without them scores at its type's level.
-	Signals  []string   `json:"signals,omitempty"`
-	Class    string     `json:"class,omitempty"`
+	Signals []string `json:"signals,omitempty"`
+	Class   string   `json:"class,omitempty"`
+	// Actor and Target are the sides (the taxonomy's `sides`) that acted
+	// and that the act was aimed at, "" when the text names none (wire v1
+	// revision 1; an older event has neither, and belongs to no dyad).
+	// The evidence shows the words ("actor:prc", "target:taiwan").
+	Actor    string     `json:"actor,omitempty"`
+	Target   string     `json:"target,omitempty"`
 	Evidence []Evidence `json:"evidence"`
 }
 
@@ -139,10 +154,10 @@ func CanonicalLink(link string) string {
 	return u.String()
 }
 
-// Marshal encodes e in wire format v1. It sets V and fails on an event that
-// would not decode.
+// Marshal encodes e in wire format v1, revision WireRevision. It sets V and
+// Rev and fails on an event that would not decode.
 func Marshal(e Event) ([]byte, error) {
-	e.V = WireVersion
+	e.V, e.Rev = WireVersion, WireRevision
 	if e.Classification.Also == nil {
 		e.Classification.Also = []string{}
 	}
@@ -188,6 +203,10 @@ func (e Event) Validate() error {
 		return errors.New("events: published and fetched times are required")
 	case e.Classification.Relevant && (e.Classification.Type == "" || e.Classification.Region == ""):
 		return errors.New("events: a relevant event needs a type and a region")
+	case e.Rev < 0:
+		return fmt.Errorf("events: invalid rev %d", e.Rev)
+	case e.Classification.Target != "" && e.Classification.Actor == "":
+		return errors.New("events: classification.target without an actor")
 	}
 	return nil
 }

@@ -57,6 +57,41 @@ type Rules struct {
 	// is present when one of its groups' terms occurs in a relevant item
 	// (and, for a group with needs, one of the contexts). At most 62.
 	Signals map[string][]TermGroup `yaml:"signals"`
+	// Sides lists, per side (the taxonomy's `sides`), the names of its
+	// state, government, forces and leaders ("China", "Chinese", "PLA",
+	// "Beijing", "Xi"). A relevant item's actor and target are found among
+	// the sides its title names (else its summary), by SideCues.
+	Sides map[string][]TermGroup `yaml:"sides"`
+	// SideCues are the words next to a side's name that give it its role.
+	SideCues SideCues `yaml:"side_cues"`
+	// OneCamp maps a type to the type an item of it becomes when its actor
+	// and target are partners of one camp: talks between allies are
+	// alignment, not de-escalation.
+	OneCamp map[string]string `yaml:"one_camp"`
+}
+
+// SideCues are the words that make a named side the target of an act or its
+// reporter rather than its actor (METHODOLOGY.md, "Who acted toward whom").
+type SideCues struct {
+	// TargetBefore: a side named right after one of these (an article may
+	// come between) is the target: "drills around Taiwan", "sanctions on
+	// the US", "对台".
+	TargetBefore []string `yaml:"target_before"`
+	// TargetAfter: a side named right before one of these is the target:
+	// "台湾周辺", "북한에 대한".
+	TargetAfter []string `yaml:"target_after"`
+	// ReporterAfter: a side named right before one of these reports the
+	// act rather than does it: "Taiwan says", "Japan tracks". In items of
+	// the SpeechTypes, speaking is the act, and the speaker is the actor.
+	ReporterAfter []string `yaml:"reporter_after"`
+	// ReporterBefore: "according to Japan".
+	ReporterBefore []string `yaml:"reporter_before"`
+	// SpeechTypes are the types whose act is speaking: warnings, protests,
+	// talks suspended or held.
+	SpeechTypes []string `yaml:"speech_types"`
+	// Places are names of places with a side's name in them ("South China
+	// Sea", "Sea of Japan"): a side named inside one is not named.
+	Places []string `yaml:"places"`
 }
 
 // BuiltinSignals are signals every classification can carry without a

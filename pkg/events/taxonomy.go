@@ -33,10 +33,18 @@ type Taxonomy struct {
 	// Japan, a ramming at a disputed shoal.
 	Classes []Class `yaml:"classes"`
 	Rules   Rules   `yaml:"rules"`
+	// Sides are the parties that act and are acted upon, in two camps;
+	// Dyads the pairs of opposed sides scored together; Chains the
+	// parameters of action–reaction chains.
+	Sides  []Side    `yaml:"sides"`
+	Dyads  []Dyad    `yaml:"dyads"`
+	Chains ChainSpec `yaml:"chains"`
 
 	typeByID    map[string]*Type
 	regionByID  map[string]*Region
 	sectionByID map[string]*Section
+	sideByID    map[string]*Side
+	dyadByID    map[string]*Dyad
 }
 
 // Type is an event type with its level in the index.
@@ -374,6 +382,7 @@ func (t *Taxonomy) validate() problems {
 	}
 	t.Rules.validate(t, &errs)
 	t.validateClasses(&errs)
+	t.validateSides(&errs)
 	return errs
 }
 

@@ -5,6 +5,7 @@
 (function () {
   const MAX_TITLE = 180;
   const MAX_INCIDENTS = 15;
+  const MAX_CHAINS = 3; // live chains shown; the API is asked for a few more to count them
   const HISTORY_HOURS = 168;
   const SVG = "http://www.w3.org/2000/svg";
   const HOUR = 3600e3, DAY = 24 * HOUR;
@@ -31,6 +32,8 @@
   const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   const when = (d) => isNaN(d) ? "" :
     `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.toISOString().slice(11, 16)} UTC`;
+  // day is a date as the chains API writes it: "8 Apr 2023" (UTC).
+  const day = (d) => isNaN(d) ? "" : `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
   const magnitude = (m) => {
     if (!m) return "";
     const parts = [];
@@ -44,7 +47,10 @@
 
   // What the API says about the regions and bands, kept from the last
   // index response.
-  let regionInfo = {}, bands = [];
+  let regionInfo = {}, bands = [], sides = {};
+  const sideName = (id) => clip(sides[id] || label(id), 20);
+  // who: "PRC → Taiwan", or the actor alone when the act names no target.
+  const who = (actor, target) => actor ? sideName(actor) + (target ? " → " + sideName(target) : "") : "";
   const regionName = (id) => regionInfo[id] && regionInfo[id].default ? "region-wide / unplaced" : label(id);
   const bandOf = (v) => {
     let name = "";
@@ -170,6 +176,72 @@
     return box;
   }
 
+  // answering is an incident card's line naming the move of the other
+  // camp it answers: "answering: <title>, <date>".
+  function answering(a) {
+    const box = el("div", "answering");
+    box.appendChild(el("span", "arrow", "← "));
+    box.appendChild(document.createTextNode("answering: "));
+    const href = safeLink(a.link);
+    const t = el(href ? "a" : "span", "ans", clip(a.title, 120));
+    if (href) { t.href = href; t.rel = "noopener noreferrer"; t.target = "_blank"; }
+    if (a.actor) t.title = "by " + sideName(a.actor);
+    box.appendChild(t);
+    box.appendChild(document.createTextNode(", " + day(new Date(a.start))));
+    return box;
+  }
+
+  // chainMove is one move of a chain: its title (linked) on one line, then
+  // its date and who acted toward whom.
+  function chainMove(m, first) {
+    const box = el("div", "move");
+    box.dataset.id = m.incident_id;
+    const href = safeLink(m.link);
+    const t = el(href ? "a" : "span", "t");
+    if (!first) t.appendChild(el("span", "arrow", "← "));
+    t.appendChild(document.createTextNode(clip(m.title, MAX_TITLE)));
+    t.title = clip(m.title, MAX_TITLE);
+    if (href) { t.href = href; t.rel = "noopener noreferrer"; t.target = "_blank"; }
+    box.appendChild(t);
+    const meta = el("div", "m", day(new Date(m.start)) + " · ");
+    meta.appendChild(el("span", "who", who(m.actor, m.target)));
+    box.appendChild(meta);
+    return box;
+  }
+
+  // reaction renders "Action and reaction": each dyad's number in its
+  // band's colour, then the live chains, newest first, each newest move
+  // first with "←" before the move it answers.
+  function reaction(ch, blind) {
+    const p = ch.parameters || {};
+    const hours = parseInt(p.window, 10);
+    document.getElementById("reaction-hint").textContent = "newest first · ← answers" +
+      (hours ? `, within ${hours % 24 ? hours + " h" : hours / 24 + " days"}` : "");
+    const dy = document.getElementById("dyads");
+    dy.replaceChildren(...(ch.dyads || []).map((d) => {
+      const nodata = blind || d.band === "no_data";
+      const li = el("li", "dyad");
+      li.dataset.id = d.id;
+      li.title = `${clip(d.name, 60)}: ${nodata ? "no data" : label(d.band)}, ${d.incidents} incident${d.incidents === 1 ? "" : "s"}`;
+      li.appendChild(el("span", "name", clip(d.name, 60)));
+      const v = el("span", "value b-" + (nodata ? "no_data" : d.band), nodata ? "–" : fmt(d.value));
+      v.dataset.value = nodata ? "" : d.value;
+      li.appendChild(v);
+      return li;
+    }));
+    const live = (ch.chains || []).filter((c) => c.live && c.moves && c.moves.length);
+    const ol = document.getElementById("chains");
+    const items = live.slice(0, MAX_CHAINS).map((c) => {
+      const li = el("li", "chain");
+      li.dataset.length = c.moves.length;
+      c.moves.slice().reverse().forEach((m, i) => li.appendChild(chainMove(m, i === 0)));
+      return li;
+    });
+    const more = Math.max(ch.count || 0, live.length) - items.length;
+    if (more > 0) items.push(el("li", "more", `+${more} more live chain${more === 1 ? "" : "s"} · /api/v1/chains`));
+    ol.replaceChildren(...(items.length ? items : [el("li", "none", "No live chains")]));
+  }
+
   function incident(c, blind) {
     const band = blind ? "no_data" : bandOf(c.score);
     const li = el("li", "e-" + band);
@@ -195,12 +267,15 @@
       meta.appendChild(el("span", "lowers", "lowers the index"));
     }
     body.appendChild(meta);
+    if (c.answering) body.appendChild(answering(c.answering));
     body.appendChild(sources(c));
     li.appendChild(body);
     return li;
   }
 
-  function render(idx, hist, status, alerts) {
+  function render(idx, hist, status, alerts, chains) {
+    sides = {};
+    for (const s of chains.sides || []) sides[s.id] = s.name;
     regionInfo = {};
     for (const r of idx.region_info || []) regionInfo[r.id] = r;
     bands = (idx.bands || (idx.parameters || {}).bands || []).slice().sort((a, b) => a.min - b.min);
@@ -244,6 +319,8 @@
     ol.replaceChildren(...list.slice(0, MAX_INCIDENTS).map((c) => incident(c, blind)));
     if (!list.length) ol.replaceChildren(el("li", "empty", "No incidents in the window."));
 
+    reaction(chains, blind);
+
     // Alerts, most severe first as the API orders them; repeats of one
     // alert in one region (a burst of severe events) collapse to one row
     // with a count, so that the list stays on screen in a crisis.
@@ -281,10 +358,10 @@
 
   async function refresh() {
     try {
-      const [idx, hist, status, alerts] = await Promise.all([
+      const [idx, hist, status, alerts, chains] = await Promise.all([
         getJSON("/api/v1/index?top=10"), getJSON("/api/v1/history?hours=" + HISTORY_HOURS),
-        getJSON("/api/v1/status"), getJSON("/api/v1/alerts")]);
-      render(idx, hist, status, alerts);
+        getJSON("/api/v1/status"), getJSON("/api/v1/alerts"), getJSON("/api/v1/chains?live=true&limit=10")]);
+      render(idx, hist, status, alerts, chains);
       document.body.dataset.ready = "true";
     } catch (e) {
       const st = document.getElementById("status");

@@ -154,12 +154,18 @@ func (sr *sideRules) mentions(it *item, i int, ty int, out []mention) []mention 
 		out = append(out, mention{side: side, field: i, h: h})
 	}
 	// A headline's kicker ("Taiwan tensions: China condemns ...") names
-	// its topic, and a closing attribution ("... - Taiwan") its source.
-	kicker, credit := -1, len(it.texts[i])
+	// its topic, and a closing attribution ("... - Taiwan") its source. A
+	// Chinese or Japanese headline's full-width colon follows its speaker
+	// instead ("国台办：…", "國防部：…"): a reporter, who acts when
+	// speaking is the act.
+	kicker, speaker, credit := -1, -1, len(it.texts[i])
 	if i == 0 {
 		title := it.texts[0]
-		if c := strings.IndexAny(title, ":："); c > 0 && c < len(title)/2 {
+		if c := strings.Index(title, ":"); c > 0 && c < len(title)/2 {
 			kicker = c
+		}
+		if c := strings.Index(title, "："); c > 0 && c < len(title)/2 {
+			speaker = c
 		}
 		for _, dash := range []string{" - ", " – ", " — "} {
 			if d := strings.LastIndex(title, dash); d > 0 && len(title)-d <= 30 {
@@ -181,6 +187,9 @@ func (sr *sideRules) mentions(it *item, i int, ty int, out []mention) []mention 
 		h := m.h
 		if at := int(toks[h.start].start); at > credit || kicker >= 0 && at < kicker && after > 0 {
 			m.reporter, m.aside = true, true
+			continue
+		} else if at < speaker {
+			m.reporter = true
 			continue
 		}
 		before := h.start - 1

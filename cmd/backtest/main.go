@@ -8,6 +8,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -54,7 +55,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"       backtest --windows FILE [--data DIR] [--subsets N] [--plot.dir DIR]",
 		"Replays dated items through classify → cluster → score on simulated time and writes the\n"+
 			"gauge and every sub-index, one row per --step, as CSV with the header\n"+
-			"time,index,<each region>,<each paper section>. Items are JSON lines of\n"+
+			"time,index,<each region>,<each paper section>,<each dyad>,longest_live_chain.\n"+
+			"--explain TIME prints the incidents behind every number at TIME, who acted toward\n"+
+			"whom, what each answers, the dyads and the action–reaction chains. Items are JSON lines of\n"+
 			"{date, source, url, title, summary} or RSS-Link-Database JSON captures; folders are\n"+
 			"read recursively. The same input gives the same output, byte for byte.\n\n"+
 			"With --windows, replays every crisis window of the file (see testdata/windows.yaml),\n"+
@@ -70,7 +73,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.gpr, "gpr", "", "daily geopolitical risk index (date,GPRD,...) to correlate the gauge with")
 	fs.Float64Var(&o.cred, "credibility", backtest.DefaultCredibility, "credibility given to every item's source")
 	fs.StringVar(&o.feeds, "feeds", "", "keep only the items of these feeds (comma-separated sources, as the feeds line of the output names them)")
-	fs.StringVar(&o.explain, "explain", "", "print the incidents behind every number at this time (RFC 3339)")
+	fs.StringVar(&o.explain, "explain", "", "print the incidents behind every number, the dyads and the chains at this time (RFC 3339)")
 	fs.StringVar(&o.windows, "windows", "", "evaluate the crisis windows of this file instead of --items")
 	fs.StringVar(&o.data, "data", filepath.Join("..", "shared", "data"), "with --windows: the directory window items are relative to")
 	fs.IntVar(&o.subsets, "subsets", 20, "with --windows: the most feed subsets to replay each window with")
@@ -234,7 +237,7 @@ func explain(w io.Writer, tx *events.Taxonomy, evs []events.Event, at time.Time)
 			ix.Add(e)
 		}
 	}
-	s := ix.Snapshot(at, 10)
+	s, chains := ix.SnapshotAndChains(at, 10)
 	fmt.Fprintf(w, "\nAt %s: East Asia %.2f (%s)\n", at.Format(time.RFC3339), s.Gauge.Value, s.Gauge.Band)
 	for _, r := range tx.Regions {
 		n := s.Regions[r.ID]
@@ -243,9 +246,34 @@ func explain(w io.Writer, tx *events.Taxonomy, evs []events.Event, at time.Time)
 		}
 		fmt.Fprintf(w, "  %s %.2f (%s), %d incidents:\n", r.ID, n.Value, n.Band, n.Incidents)
 		for _, c := range n.Top {
-			fmt.Fprintf(w, "    %6.2f = %-22s %3.0f × conf %.2f (%d outlets, %d reports) %s | %s\n", c.Score, c.Class, c.Level,
-				c.Confidence, c.Outlets, c.Reports, c.Published.Format("01-02 15:04"), c.Title)
+			sides := ""
+			if c.Actor != "" {
+				sides = " [" + c.Actor + " → " + cmp.Or(c.Target, "?") + "]"
+			}
+			fmt.Fprintf(w, "    %6.2f = %-22s %3.0f × conf %.2f (%d outlets, %d reports) %s | %s%s\n", c.Score, c.Class, c.Level,
+				c.Confidence, c.Outlets, c.Reports, c.Published.Format("01-02 15:04"), c.Title, sides)
+			if a := c.Answering; a != nil {
+				fmt.Fprintf(w, "             ← answering %s | %s\n", a.Start.Format("01-02 15:04"), a.Title)
+			}
 		}
+	}
+	for _, d := range tx.Dyads {
+		if n := s.Dyads[d.ID]; n.Value > 0 {
+			fmt.Fprintf(w, "  dyad %s (%s) %.2f (%s), %d incidents\n", d.ID, d.Name, n.Value, n.Band, n.Incidents)
+		}
+	}
+	fmt.Fprintf(w, "  chains: %d, longest live %d incidents\n", len(chains.Chains), chains.LongestLive)
+	for _, c := range chains.Chains {
+		var parts []string
+		for i := len(c.Moves) - 1; i >= 0; i-- {
+			m := c.Moves[i]
+			parts = append(parts, fmt.Sprintf("%s %s→%s %s", m.Start.Format("01-02 15:04"), m.Actor, cmp.Or(m.Target, "?"), m.Title))
+		}
+		state := "ended"
+		if c.Live {
+			state = "live"
+		}
+		fmt.Fprintf(w, "    [%s] %s\n", state, strings.Join(parts, " ← "))
 	}
 }
 

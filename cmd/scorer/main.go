@@ -20,7 +20,7 @@ import (
 const usage = `Usage: scorer <command> [flags]
 
 Commands:
-  run        consume the events topic and serve the index (/metrics, /api/v1/index, /api/v1/events)
+  run        consume the events topic and serve the index (/metrics, /api/v1/index, /api/v1/events, /api/v1/chains)
 
 Backtests (replaying dated news items on simulated time) are the command
 "backtest" (go run ./cmd/backtest --help).

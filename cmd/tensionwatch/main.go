@@ -49,7 +49,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, started func(addr
 	app.Usage(fs, stderr, "tensionwatch [flags]",
 		"Runs the whole tension gauge in one process: the collector polls the feeds, an embedded\n"+
 			"Kafka-protocol broker (kept under --data.dir) carries the events, and the scorer serves\n"+
-			"the gauge at --web.listen-address: /metrics, /api/v1/index, /api/v1/events, /healthz, /readyz.\n"+
+			"the gauge at --web.listen-address: the watch page, /metrics, /api/v1/index, /api/v1/events,\n"+
+			"/api/v1/chains (action and reaction), /healthz, /readyz.\n"+
 			"With no flags it polls the curated East Asia feed list built in from deploy/feeds.yaml.\n"+
 			"Give --kafka.brokers to use a real Kafka cluster instead of the embedded broker.\n\n"+
 			"With --replay PATH it replays a real crisis instead, without the Internet: the dated items of\n"+

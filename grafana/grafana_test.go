@@ -214,32 +214,12 @@ func metricNames(expr string) []string {
 // and recording rules against what the binaries really export.
 func TestEveryQueryNamesAnExportedMetric(t *testing.T) {
 	names := exported(t)
-	var rf struct {
-		Groups []struct {
-			Rules []struct {
-				Record, Alert, Expr string
-			}
-		}
-	}
-	b, err := os.ReadFile("../deploy/prometheus/rules/tensionwatch.rules.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.Unmarshal(b, &rf); err != nil {
-		t.Fatal(err)
-	}
 	all := exprs(t)
-	for _, g := range rf.Groups {
-		for _, r := range g.Rules {
-			if r.Record != "" {
-				names[r.Record] = true
-			}
+	for _, r := range ruleList(t) {
+		if r.Record != "" {
+			names[r.Record] = true
 		}
-	}
-	for _, g := range rf.Groups {
-		for _, r := range g.Rules {
-			all["rule "+r.Record+r.Alert] = r.Expr
-		}
+		all["rule "+r.Record+r.Alert] = r.Expr
 	}
 	for where, e := range all {
 		ns := metricNames(e)
@@ -502,24 +482,10 @@ func stepValue(v *float64) string {
 // TestZScorePanelTurnsRedWhereTheAlertFires holds the z-score panel's red
 // threshold at the TensionRegionAnomaly alert's.
 func TestZScorePanelTurnsRedWhereTheAlertFires(t *testing.T) {
-	b, err := os.ReadFile("../deploy/prometheus/rules/tensionwatch.rules.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rf struct {
-		Groups []struct {
-			Rules []struct{ Alert, Expr string }
-		}
-	}
-	if err := yaml.Unmarshal(b, &rf); err != nil {
-		t.Fatal(err)
-	}
 	var expr string
-	for _, g := range rf.Groups {
-		for _, r := range g.Rules {
-			if r.Alert == "TensionRegionAnomaly" {
-				expr = r.Expr
-			}
+	for _, r := range ruleList(t) {
+		if r.Alert == "TensionRegionAnomaly" {
+			expr = r.Expr
 		}
 	}
 	m := regexp.MustCompile(`^region:tensionwatch_index_zscore:max >= ([0-9.]+)$`).FindStringSubmatch(strings.TrimSpace(expr))
@@ -555,4 +521,25 @@ func TestUnescapeHTMLKeepsTheStrings(t *testing.T) {
 	if fmt.Sprintf("%q", out) != fmt.Sprintf("%q", in) {
 		t.Errorf("got %q, want %q", out, in)
 	}
+}
+
+// rule is a recording or alerting rule of deploy/prometheus/rules.
+type rule struct{ Record, Alert, Expr string }
+
+// ruleList reads every rule of the project's rules file, group after group.
+func ruleList(t *testing.T) []rule {
+	t.Helper()
+	b, err := os.ReadFile("../deploy/prometheus/rules/tensionwatch.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rf struct{ Groups []struct{ Rules []rule } }
+	if err := yaml.Unmarshal(b, &rf); err != nil {
+		t.Fatal(err)
+	}
+	var out []rule
+	for _, g := range rf.Groups {
+		out = append(out, g.Rules...)
+	}
+	return out
 }

@@ -43,9 +43,7 @@ type Chain struct {
 
 // Result is the chains among a set of incidents at a time.
 type Result struct {
-	// Answering maps an incident's ID to the ID of the move it answers.
-	Answering map[string]string `json:"-"`
-	// Moves by incident ID.
+	// Moves by incident ID; a move's Answering names the move it answers.
 	Moves map[string]Move `json:"-"`
 	// Chains are the longest paths of answers (every path from a move that
 	// answers none to one that no move answers, of two moves or more):
@@ -56,9 +54,9 @@ type Result struct {
 	LongestLive int `json:"longest_live"`
 }
 
-// IsMove reports whether an incident can answer or be answered: escalatory,
+// isMove reports whether an incident can answer or be answered: escalatory,
 // with an actor in a camp, and at least the chains' least level.
-func IsMove(tx *events.Taxonomy, m Move) bool {
+func isMove(tx *events.Taxonomy, m Move) bool {
 	s := tx.SideByID(m.Actor)
 	return !m.Deescalatory && s != nil && s.Camp != "" && m.Level >= tx.Chains.MinLevel
 }
@@ -114,11 +112,11 @@ func answers(unplaced string, y, x *node) bool {
 // later, then the smaller ID).
 func Find(tx *events.Taxonomy, moves []Move, now time.Time) Result {
 	var ms []*node
-	res := Result{Answering: map[string]string{}, Moves: map[string]Move{}}
+	res := Result{Moves: map[string]Move{}}
 	for i := range moves {
 		m := moves[i]
 		m.Answering = ""
-		if m.Start.After(now) || !IsMove(tx, m) {
+		if m.Start.After(now) || !isMove(tx, m) {
 			continue
 		}
 		ms = append(ms, &node{Move: &m, camp: tx.SideByID(m.Actor).Camp, pressed: engaged(tx, &m)})
@@ -160,7 +158,6 @@ func Find(tx *events.Taxonomy, moves []Move, now time.Time) Result {
 		}
 		if best != nil {
 			y.Answering = best.IncidentID
-			res.Answering[y.IncidentID] = best.IncidentID
 		}
 	}
 	answered := map[string]bool{}

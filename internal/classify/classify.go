@@ -271,7 +271,10 @@ var fieldNames = [2]string{"title", "summary"}
 var fieldWeights = [2]float64{titleWeight, summaryWeight}
 
 func (c *Rules) classify(s *scratch, title, summary string) events.Classification {
-	cls, _ := c.apply(&item{s: s, texts: [2]string{title, summary}})
+	cls, it := c.apply(&item{s: s, texts: [2]string{title, summary}})
+	if cls.Relevant {
+		c.finish(it, &cls)
+	}
 	return cls
 }
 
@@ -503,8 +506,12 @@ func (c *Rules) evidence(it *item) []events.Evidence {
 			}
 		}
 	}
+	extra := 0
+	if it.relevant() {
+		extra = 2 // room for the actor and the target (sideRules.find)
+	}
 	var ev []events.Evidence
-	if extra := 2 * b2i(it.relevant()); len(it.s.ev)+extra > 0 { // room for the actor and the target (sideRules.find)
+	if len(it.s.ev)+extra > 0 {
 		ev = append(make([]events.Evidence, 0, len(it.s.ev)+extra), it.s.ev...)
 	}
 	slices.SortStableFunc(ev, func(a, b events.Evidence) int {
@@ -517,13 +524,6 @@ func (c *Rules) evidence(it *item) []events.Evidence {
 		return a.Start - b.Start
 	})
 	return ev
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // relevant applies the rules' relevance test: a trigger; an East Asian actor
@@ -547,8 +547,8 @@ func (it *item) vetoed() string {
 }
 
 // decide fills a relevant item's type (the best-scoring, ties by priority),
-// the others found, its section, region, confidence, severity, signals and
-// incident class.
+// the others found, its region and confidence; finish, once the region is
+// final, the rest.
 func (c *Rules) decide(it *item, cls *events.Classification) {
 	s := it.s
 	score := func(t int) float64 { return s.best[t] + restWeight*s.rest[t] }
@@ -581,7 +581,6 @@ func (c *Rules) decide(it *item, cls *events.Classification) {
 		conf += 0.1
 	}
 	cls.Confidence = math.Round(math.Min(conf, 0.95)*100) / 100
-	c.finish(it, cls)
 }
 
 // finish sets what follows from a relevant item's type and region: its

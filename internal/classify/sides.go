@@ -236,14 +236,6 @@ func (sr *sideRules) mentions(it *item, i int, ty int, out []mention) []mention 
 // with an actor but no target in the title, the summary may give the
 // target.
 func (sr *sideRules) find(c *Rules, it *item, cls *events.Classification) {
-	// finish, and so find, runs again when the model sets the region.
-	it.counterpart = ""
-	if cls.Actor != "" {
-		cls.Evidence = slices.DeleteFunc(cls.Evidence, func(e events.Evidence) bool {
-			return strings.HasPrefix(e.Rule, "actor:") || strings.HasPrefix(e.Rule, "target:")
-		})
-		cls.Actor, cls.Target = "", ""
-	}
 	sc := it.s
 	speech := sr.speech[cls.Type]
 	ty := slices.Index(c.types, cls.Type)

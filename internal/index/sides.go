@@ -133,7 +133,7 @@ func (ix *Index) linkAnswers(snap *Snapshot, res chain.Result) {
 	link := func(n *Number) {
 		for i := range n.Top {
 			c := &n.Top[i]
-			if id, ok := res.Answering[c.IncidentID]; ok {
+			if id := res.Moves[c.IncidentID].Answering; id != "" {
 				m := res.Moves[id]
 				c.Answering = &Answer{IncidentID: id, Title: m.Title, Link: m.Link, Actor: m.Actor, Start: m.Start}
 			}

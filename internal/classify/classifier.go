@@ -44,6 +44,10 @@ type Combine struct {
 // DefaultCombine is the combination the binaries use.
 var DefaultCombine = Combine{Keep: 0.02, Add: 0.5}
 
+// modelRegionOdds is how likely the model's region must be for an item
+// that names no place: below it, the item is placed region-wide.
+const modelRegionOdds = 0.5
+
 // modelEvidence is how many of the model's features the evidence lists.
 const modelEvidence = 3
 
@@ -140,7 +144,12 @@ func (c *Classifier) Classify(title, summary string) events.Classification {
 	// The region: the rules' when the text names one of its places or
 	// actors, else the model's.
 	if r := c.rules.region(s); r == c.rules.defRegion {
-		cls.Region = c.model.Meta.Regions[c.model.regionOf(ms, feats)]
+		mr := c.model.regionOf(ms, feats)
+		if ms.outR[mr] >= modelRegionOdds {
+			cls.Region = c.model.Meta.Regions[mr]
+		} else {
+			cls.Region = c.rules.regions[r]
+		}
 	} else {
 		cls.Region = c.rules.regions[r]
 	}

@@ -26,6 +26,8 @@ type Rules struct {
 	units     []string // index → unit
 	defRegion int
 	sides     *sideRules
+	// destination holds rules.region_cues.destination_after.
+	destination cueSet
 	// precomputed evidence rule names
 	typeRule, exclRule, regionRule, ctxRule, unitRule, signalRule []string
 	pool                                                          sync.Pool
@@ -38,6 +40,9 @@ const (
 	maxEvidence   = 40
 	// backgroundDiscount weighs a title trigger after a background marker.
 	backgroundDiscount = 0.6
+	// placeCueDiscount weighs a place in a summary's background or a
+	// move's destination (rules.region_cues).
+	placeCueDiscount = 0.1
 	// phraseBonus is added per extra word of a matched phrase: a longer
 	// phrase is more specific.
 	phraseBonus = 0.25
@@ -172,6 +177,10 @@ func NewRules(tx *events.Taxonomy) (*Rules, error) {
 	for _, t := range r.BackgroundMarkers {
 		add(t, label{kind: kindBackground})
 	}
+	for _, t := range r.RegionCues.Background {
+		add(t, label{kind: kindRegionBackground})
+	}
+	c.destination = newCueSet(r.RegionCues.DestinationAfter)
 	for _, t := range r.NamedExercises {
 		add(t, label{kind: kindNamed})
 	}
@@ -256,6 +265,7 @@ type item struct {
 	anchors, anchorsTitle, offtopic, offtopicT int
 	commentary                                 bool
 	background                                 int // title token index of the first background marker
+	sumBackground                              int // summary token index of the first background sentence
 	// What the rules weighed (weigh).
 	usedCtx, signals uint64
 	mag              events.Magnitude
@@ -330,6 +340,13 @@ func (it *item) matches(i int, h hit, l label) bool {
 // 'imitating North Korea' - Taiwan"), not where the news happens.
 const quotedDiscount = 0.5
 
+// opensSentence reports whether byte offset at of text opens a sentence:
+// only spaces since the text's start or a full stop.
+func opensSentence(text string, at int) bool {
+	before := strings.TrimRight(text[:at], " \t\n\u3000")
+	return before == "" || strings.HasSuffix(before, "。") || strings.HasSuffix(before, ".")
+}
+
 // quoted reports whether byte offset at of s is inside quotation marks: an
 // odd number of quotation marks before it. An apostrophe between two
 // letters ("China's", "don't") is not one.
@@ -359,6 +376,7 @@ func (it *item) isKorean() bool { return it.korean > 0 }
 // other theatres, commentary and background markers the item names.
 func (c *Rules) mentions(it *item) {
 	it.background = len(it.s.toks[0])
+	it.sumBackground = len(it.s.toks[1])
 	for i := range it.texts {
 		for _, h := range it.s.hits[i] {
 			var anchor, offtopic bool // a phrase counts once, however many labels it has
@@ -378,6 +396,10 @@ func (c *Rules) mentions(it *item) {
 				case kindBackground:
 					if i == 0 && h.start < it.background {
 						it.background = h.start
+					}
+				case kindRegionBackground:
+					if i == 1 && h.start < it.sumBackground && opensSentence(it.texts[1], int(it.s.toks[1][h.start].start)) {
+						it.sumBackground = h.start
 					}
 				}
 			}
@@ -443,6 +465,9 @@ func (c *Rules) weigh(it *item) {
 					sc := fieldWeights[i] * l.weight * lenBonus
 					if i == 0 && quoted(it.texts[0], int(it.s.toks[0][h.start].start)) {
 						sc *= quotedDiscount
+					}
+					if i == 1 && h.start > it.sumBackground || c.destination.startsAt(s.toks[i], h.end) {
+						sc *= placeCueDiscount
 					}
 					s.reg[l.idx] += sc
 					c.addEvidence(it, i, h, c.regionRule[l.idx])

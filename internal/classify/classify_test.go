@@ -288,6 +288,41 @@ func TestQuotedPlaceWeighsHalf(t *testing.T) {
 	}
 }
 
+// TestPastRouteAndDestinationDoNotPlaceAMove: a Joint Staff release
+// places a move where the ships were seen; the sentence that opens with
+// 「なお、」 recalls their earlier route, and 「…へ向けて航行」 is where they
+// were heading (summaries modelled on the releases of
+// ../shared/data/cjk/ja-jso-press-2026.jsonl, written for this test).
+func TestPastRouteAndDestinationDoNotPlaceAMove(t *testing.T) {
+	c := newClassifier(t)
+	const seen = "海上自衛隊は、対馬（長崎県）の南西約１１０ｋｍの海域において、同海域を北東進するロシア海軍駆逐艦１隻を確認した。" +
+		"その後、当該艦艇が対馬海峡を北東進し、日本海へ向けて航行したことを確認した。"
+	const past = "当該艦艇は、３月１５日に与那国島と西表島との間の海域を北東進し、沖縄本島と宮古島の間を南西進したものと同一である。"
+	for _, tc := range []struct{ name, summary, region string }{
+		{"past route after なお", seen + "　なお、" + past, "sea_of_japan"},
+		{"the same route told as news", seen + "　また、" + past, "east_china_sea"},
+		{"なお not opening a sentence", seen + "その艦艇はなお、" + past, "east_china_sea"},
+		{"heading for the Pacific through Osumi",
+			"同海域を東進する中国海軍フリゲート１隻を確認した。その後、当該艦艇が大隅海峡を東進し、太平洋へ向けて航行したことを確認した。", "east_china_sea"},
+		{"heading for the East China Sea through Tsushima",
+			"同海域を南西進する中国海軍駆逐艦２隻を確認した。その後、これらの艦艇が対馬海峡を南西進し、東シナ海へ向けて航行したことを確認した。", "sea_of_japan"},
+	} {
+		got := c.Classify("ロシア海軍艦艇の動向について", tc.summary)
+		if !got.Relevant || got.Region != tc.region {
+			t.Errorf("%s: relevant %v, region %q, want %q (evidence %+v)", tc.name, got.Relevant, got.Region, tc.region, got.Evidence)
+		}
+	}
+	for _, tc := range []struct {
+		s    string
+		at   int
+		want bool
+	}{{"なお", 0, true}, {"確認した。 なお", 16, true}, {"確認した。なお", 15, true}, {"艦艇はなお", 9, false}, {"seen. Earlier", 6, true}} {
+		if got := opensSentence(tc.s, tc.at); got != tc.want {
+			t.Errorf("opensSentence(%q, %d) = %v", tc.s, tc.at, got)
+		}
+	}
+}
+
 // TestAllianceAndArmsWording: wordings of alliance moves, arms production
 // and warnings the rules missed before methodology 2026.11-8 (headlines
 // written for this test).

@@ -37,6 +37,7 @@ const (
 	kindSignal
 	kindSide
 	kindPlace
+	kindRegionBackground
 )
 
 type phrase struct {

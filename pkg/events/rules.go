@@ -64,6 +64,9 @@ type Rules struct {
 	Sides map[string][]TermGroup `yaml:"sides"`
 	// SideCues are the words next to a side's name that give it its role.
 	SideCues SideCues `yaml:"side_cues"`
+	// RegionCues are the words that make a named place the background of
+	// the news or where a move was heading, rather than where it happened.
+	RegionCues RegionCues `yaml:"region_cues"`
 	// OneCamp maps a type to the type an item of it becomes when its actor
 	// and target are partners of one camp: talks between allies are
 	// alignment, not de-escalation.
@@ -92,6 +95,20 @@ type SideCues struct {
 	// Places are names of places with a side's name in them ("South China
 	// Sea", "Sea of Japan"): a side named inside one is not named.
 	Places []string `yaml:"places"`
+}
+
+// RegionCues are the words that make a place the background of the news
+// or a move's destination (README, "The rules"). Such a place counts
+// for a tenth of its weight.
+type RegionCues struct {
+	// Background: a sentence of the summary that opens with one of these
+	// recalls what happened before (「なお、当該艦艇は…を南西進したものと同一
+	// である」: the ships' earlier route); its places, and the summary's
+	// places after it, are the background.
+	Background []string `yaml:"background"`
+	// DestinationAfter: a place named right before one of these is where a
+	// move was heading (「東シナ海へ向けて航行」), not where it was seen.
+	DestinationAfter []string `yaml:"destination_after"`
 }
 
 // BuiltinSignals are signals every classification can carry without a

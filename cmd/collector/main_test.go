@@ -241,4 +241,18 @@ func TestTrainAndModelFile(t *testing.T) {
 	if code := run(context.Background(), []string{"train"}, nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), "give --out, --cv or both") {
 		t.Errorf("train without --out: %d %s", code, errb.String())
 	}
+	errb.Reset()
+	if code := run(context.Background(), []string{"train", "--out", model, "--curve"}, nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), "--curve needs --cv") {
+		t.Errorf("--curve without --cv: %d %s", code, errb.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"train", "--sets", sets, "--data", dir, "--cv", "2", "--curve",
+		"--buckets", "4096", "--epochs", "3"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("train --curve: %d %s", code, errb.String())
+	}
+	for _, want := range []string{"Learning curve", "| share of training groups | en relevance F1 | en type macro-F1 |", "\n| 0.25 |", "\n| 0.75 |", "\n| 1.00 |"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("train --curve output lacks %q:\n%s", want, out.String())
+		}
+	}
 }

@@ -14,12 +14,14 @@ import (
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("collector train", flag.ContinueOnError)
-	app.Usage(fs, stderr, "collector train [--sets FILE] [--data DIR] [--cv K] [--out model.bin] [flags]",
+	app.Usage(fs, stderr, "collector train [--sets FILE] [--data DIR] [--cv K [--curve]] [--out model.bin] [flags]",
 		"Trains the classifier's model (hashed word uni- and bigrams and character n-grams,\n"+
 			"averaged embeddings, linear heads for relevance, type and region) on the labelled sets\n"+
 			"of --sets, deterministically for a --seed. With --cv K it first runs grouped K-fold\n"+
 			"cross-validation (near-duplicate items in one fold) and prints rules, model and\n"+
-			"combined figures per language; with --out it writes the model trained on every set.\n"+
+			"combined figures per language, and with --curve the same for models trained on a\n"+
+			"share of each fold's training groups (would labelling more help?); with --out it\n"+
+			"writes the model trained on every set.\n"+
 			"The built-in model is internal/classify/model/model.bin, made by\n"+
 			"  collector train --cv 5 --out internal/classify/model/model.bin")
 	sets := fs.String("sets", filepath.Join("testdata", "classifier-sets.yaml"), "the labelled sets (YAML)")
@@ -27,6 +29,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	repo := fs.String("repo", ".", `the directory the sets' "./" paths are relative to`)
 	out := fs.String("out", "", "write the model trained on every set here")
 	cv := fs.Int("cv", 0, "cross-validate with this many folds first (0: no)")
+	curve := fs.Bool("curve", false, "with --cv, also cross-validate models trained on a quarter, a half and three quarters\nof each fold's training groups: whether labelling more would still help")
 	cfg := classify.DefaultTrainConfig
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "passes over the data")
 	fs.IntVar(&cfg.Dim, "dim", cfg.Dim, "embedding dimension")
@@ -42,6 +45,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	if *out == "" && *cv == 0 {
 		return app.Usagef("give --out, --cv or both")
+	}
+	if *curve && *cv == 0 {
+		return app.Usagef("--curve needs --cv")
 	}
 	cfg.Buckets = uint32(*buckets)
 	tc.Model = "none"
@@ -72,6 +78,16 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "\n%d-fold cross-validation over %d groups of near-duplicates (%s):\n\n", *cv, res.Groups, time.Since(start).Round(time.Millisecond))
 		res.WriteTable(stdout)
+		if *curve {
+			start := time.Now()
+			pts, err := classify.LearningCurve(tx, clf.Rules(), examples, *cv, []float64{0.25, 0.5, 0.75}, cfg, classify.DefaultCombine)
+			if err != nil {
+				return err
+			}
+			pts = append(pts, classify.CurvePoint{Share: 1, CVResult: res})
+			fmt.Fprintf(stdout, "\nLearning curve, the same folds (%s): combined, and in parentheses the model alone\n\n", time.Since(start).Round(time.Millisecond))
+			classify.WriteCurve(stdout, pts)
+		}
 	}
 	if *out == "" {
 		return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
 	"slices"
 	"sync"
@@ -133,6 +134,53 @@ type CVResult struct {
 // group (see Groups) and groups never straddle folds, so no figure comes
 // from an item the model was trained on or from a copy of one.
 func CrossValidate(tx *events.Taxonomy, rules *Rules, examples []Example, k int, cfg TrainConfig, comb Combine) (*CVResult, error) {
+	return crossValidate(tx, rules, examples, k, cfg, comb, 1)
+}
+
+// CurvePoint is the cross-validation of models trained on a share of each
+// fold's training groups.
+type CurvePoint struct {
+	Share float64
+	*CVResult
+}
+
+// LearningCurve runs CrossValidate with each model trained on a share of
+// its training groups (the same groups at every share, so that a smaller
+// share's groups are among a larger one's), on the same folds: whether
+// labelling more items of the same kind would still raise the figures.
+func LearningCurve(tx *events.Taxonomy, rules *Rules, examples []Example, k int, shares []float64, cfg TrainConfig, comb Combine) ([]CurvePoint, error) {
+	var pts []CurvePoint
+	for _, sh := range shares {
+		if sh <= 0 || sh > 1 {
+			return nil, fmt.Errorf("classify: learning curve: share %v is not in (0, 1]", sh)
+		}
+		res, err := crossValidate(tx, rules, examples, k, cfg, comb, sh)
+		if err != nil {
+			return nil, err
+		}
+		pts = append(pts, CurvePoint{sh, res})
+	}
+	return pts, nil
+}
+
+// keepGroup reports whether group g is among a share of the groups: the
+// same hash decides at every share.
+func keepGroup(g int, seed uint64, share float64) bool {
+	if share >= 1 {
+		return true
+	}
+	h := splitmix(uint64(g) ^ seed*0x9e3779b97f4a7c15)
+	return float64(h>>11)/(1<<53) < share
+}
+
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+func crossValidate(tx *events.Taxonomy, rules *Rules, examples []Example, k int, cfg TrainConfig, comb Combine, share float64) (*CVResult, error) {
 	groups := Groups(examples)
 	folds := Folds(examples, groups, k)
 	res := &CVResult{K: k, Scores: map[string]map[string]*Scores{}}
@@ -166,7 +214,7 @@ func CrossValidate(tx *events.Taxonomy, rules *Rules, examples []Example, k int,
 			defer func() { <-sem }()
 			var train []Example
 			for i, e := range examples {
-				if folds[i] != f {
+				if folds[i] != f && keepGroup(groups[i], cfg.Seed, share) {
 					train = append(train, e)
 				}
 			}
@@ -206,6 +254,35 @@ func (m *Model) Classification(title, summary string) events.Classification {
 		return events.Classification{}
 	}
 	return events.Classification{Relevant: true, Type: m.Meta.Types[ti], Region: m.Meta.Regions[ri], Confidence: p}
+}
+
+// WriteCurve writes a learning curve as a Markdown table: per share, the
+// combined and (in parentheses) the model's relevance F1 and type
+// macro-F1 in each language.
+func WriteCurve(w io.Writer, pts []CurvePoint) {
+	if len(pts) == 0 {
+		return
+	}
+	langs := slices.Sorted(maps.Keys(pts[0].Scores))
+	fmt.Fprint(w, "| share of training groups |")
+	for _, l := range langs {
+		fmt.Fprintf(w, " %s relevance F1 | %s type macro-F1 |", l, l)
+	}
+	fmt.Fprint(w, "\n|---|")
+	for range langs {
+		fmt.Fprint(w, "---|---|")
+	}
+	fmt.Fprintln(w)
+	for _, p := range pts {
+		fmt.Fprintf(w, "| %.2f |", p.Share)
+		for _, l := range langs {
+			c, m := p.Scores[l][SystemCombined], p.Scores[l][SystemModel]
+			cm, _ := c.MacroF1(MinTypeSupport)
+			mm, _ := m.MacroF1(MinTypeSupport)
+			fmt.Fprintf(w, " %.3f (%.3f) | %.3f (%.3f) |", c.F1(), m.F1(), cm, mm)
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // MinTypeSupport is the least number of labelled examples of a type for its

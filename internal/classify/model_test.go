@@ -2,6 +2,7 @@ package classify
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 
@@ -203,5 +204,35 @@ func TestCommentaryIsNotNewsWhateverTheModelSays(t *testing.T) {
 	}
 	if got := c.Classify("China holds live-fire drills around Taiwan", ""); !got.Relevant {
 		t.Error("the news itself is not relevant")
+	}
+}
+
+// TestLearningCurveSharesAreNested: a learning curve's smaller share of the
+// training groups is part of every larger one, each share is about its size,
+// and a share outside (0, 1] is refused.
+func TestLearningCurveSharesAreNested(t *testing.T) {
+	const n = 20000
+	prev := map[int]bool{}
+	for _, sh := range []float64{0.25, 0.5, 0.75, 1} {
+		kept := map[int]bool{}
+		for g := range n {
+			if keepGroup(g, DefaultTrainConfig.Seed, sh) {
+				kept[g] = true
+			}
+		}
+		for g := range prev {
+			if !kept[g] {
+				t.Fatalf("group %d kept at a smaller share, not at %.2f", g, sh)
+			}
+		}
+		if got := float64(len(kept)) / n; math.Abs(got-sh) > 0.02 {
+			t.Errorf("share %.2f kept %.3f of the groups", sh, got)
+		}
+		prev = kept
+	}
+	for _, sh := range []float64{0, -0.5, 1.5} {
+		if _, err := LearningCurve(events.DefaultTaxonomy(), nil, nil, 2, []float64{sh}, DefaultTrainConfig, DefaultCombine); err == nil {
+			t.Errorf("share %v accepted", sh)
+		}
 	}
 }

@@ -242,15 +242,16 @@ func TestTrainAndModelFile(t *testing.T) {
 		t.Errorf("train without --out: %d %s", code, errb.String())
 	}
 	errb.Reset()
-	if code := run(context.Background(), []string{"train", "--out", model, "--curve"}, nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), "--curve needs --cv") {
+	if code := run(context.Background(), []string{"train", "--out", model, "--curve"}, nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), "--curve and --by-set need --cv") {
 		t.Errorf("--curve without --cv: %d %s", code, errb.String())
 	}
 	out.Reset()
-	if code := run(context.Background(), []string{"train", "--sets", sets, "--data", dir, "--cv", "2", "--curve",
+	if code := run(context.Background(), []string{"train", "--sets", sets, "--data", dir, "--cv", "2", "--curve", "--by-set",
 		"--buckets", "4096", "--epochs", "3"}, nil, &out, &errb); code != 0 {
 		t.Fatalf("train --curve: %d %s", code, errb.String())
 	}
-	for _, want := range []string{"Learning curve", "| share of training groups | en relevance F1 | en type macro-F1 |", "\n| 0.25 |", "\n| 0.75 |", "\n| 1.00 |"} {
+	for _, want := range []string{"Learning curve", "| share of training groups | en relevance F1 | en type macro-F1 |", "\n| 0.25 |", "\n| 0.75 |", "\n| 1.00 |",
+		"The same, by labelled set", "| set | system |", "| tiny | **combined** | 4 | 2 |"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("train --curve output lacks %q:\n%s", want, out.String())
 		}

@@ -14,7 +14,7 @@ import (
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("collector train", flag.ContinueOnError)
-	app.Usage(fs, stderr, "collector train [--sets FILE] [--data DIR] [--cv K [--curve]] [--out model.bin] [flags]",
+	app.Usage(fs, stderr, "collector train [--sets FILE] [--data DIR] [--cv K [--by-set] [--curve]] [--out model.bin] [flags]",
 		"Trains the classifier's model (hashed word uni- and bigrams and character n-grams,\n"+
 			"averaged embeddings, linear heads for relevance, type and region) on the labelled sets\n"+
 			"of --sets, deterministically for a --seed. With --cv K it first runs grouped K-fold\n"+
@@ -29,6 +29,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	repo := fs.String("repo", ".", `the directory the sets' "./" paths are relative to`)
 	out := fs.String("out", "", "write the model trained on every set here")
 	cv := fs.Int("cv", 0, "cross-validate with this many folds first (0: no)")
+	bySet := fs.Bool("by-set", false, "with --cv, also print the figures of each labelled set")
 	curve := fs.Bool("curve", false, "with --cv, also cross-validate models trained on a quarter, a half and three quarters\nof each fold's training groups: whether labelling more would still help")
 	cfg := classify.DefaultTrainConfig
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "passes over the data")
@@ -46,8 +47,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if *out == "" && *cv == 0 {
 		return app.Usagef("give --out, --cv or both")
 	}
-	if *curve && *cv == 0 {
-		return app.Usagef("--curve needs --cv")
+	if (*curve || *bySet) && *cv == 0 {
+		return app.Usagef("--curve and --by-set need --cv")
 	}
 	cfg.Buckets = uint32(*buckets)
 	tc.Model = "none"
@@ -78,6 +79,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "\n%d-fold cross-validation over %d groups of near-duplicates (%s):\n\n", *cv, res.Groups, time.Since(start).Round(time.Millisecond))
 		res.WriteTable(stdout)
+		if *bySet {
+			fmt.Fprintf(stdout, "\nThe same, by labelled set:\n\n")
+			res.WriteSetTable(stdout)
+		}
 		if *curve {
 			start := time.Now()
 			pts, err := classify.LearningCurve(tx, clf.Rules(), examples, *cv, []float64{0.25, 0.5, 0.75}, cfg, classify.DefaultCombine)

@@ -125,6 +125,8 @@ type CVResult struct {
 	K      int
 	Groups int
 	Scores map[string]map[string]*Scores // language → system → scores
+	// BySet holds the same scores by labelled set (set → system → scores).
+	BySet map[string]map[string]*Scores
 }
 
 // CrossValidate runs grouped k-fold cross-validation: for each fold, a
@@ -183,20 +185,20 @@ func splitmix(x uint64) uint64 {
 func crossValidate(tx *events.Taxonomy, rules *Rules, examples []Example, k int, cfg TrainConfig, comb Combine, share float64) (*CVResult, error) {
 	groups := Groups(examples)
 	folds := Folds(examples, groups, k)
-	res := &CVResult{K: k, Scores: map[string]map[string]*Scores{}}
+	res := &CVResult{K: k, Scores: map[string]map[string]*Scores{}, BySet: map[string]map[string]*Scores{}}
 	distinct := map[int]bool{}
 	for _, g := range groups {
 		distinct[g] = true
 	}
 	res.Groups = len(distinct)
-	score := func(lang, system string) *Scores {
-		if res.Scores[lang] == nil {
-			res.Scores[lang] = map[string]*Scores{}
+	add := func(by map[string]map[string]*Scores, key, system string, e Example, got events.Classification) {
+		if by[key] == nil {
+			by[key] = map[string]*Scores{}
 		}
-		if res.Scores[lang][system] == nil {
-			res.Scores[lang][system] = &Scores{}
+		if by[key][system] == nil {
+			by[key][system] = &Scores{}
 		}
-		return res.Scores[lang][system]
+		by[key][system].Add(e, got)
 	}
 	// Folds train in parallel; each classifies its own examples, and the
 	// counts are added up afterwards in fold order.
@@ -238,9 +240,14 @@ func crossValidate(tx *events.Taxonomy, rules *Rules, examples []Example, k int,
 	}
 	for _, os := range outcomes {
 		for _, o := range os {
-			score(o.e.Lang, SystemRules).Add(o.e, o.rules)
-			score(o.e.Lang, SystemModel).Add(o.e, o.model)
-			score(o.e.Lang, SystemCombined).Add(o.e, o.combine)
+			for _, by := range []struct {
+				m   map[string]map[string]*Scores
+				key string
+			}{{res.Scores, o.e.Lang}, {res.BySet, o.e.Set}} {
+				add(by.m, by.key, SystemRules, o.e, o.rules)
+				add(by.m, by.key, SystemModel, o.e, o.model)
+				add(by.m, by.key, SystemCombined, o.e, o.combine)
+			}
 		}
 	}
 	return res, nil
@@ -291,17 +298,18 @@ const MinTypeSupport = 10
 
 // WriteTable writes the result as a Markdown table, a row per language and
 // system.
-func (r *CVResult) WriteTable(w io.Writer) {
-	fmt.Fprintf(w, "| language | system | items | relevant | relevance P | R | F1 | type macro-F1 (types ≥ %d) | type accuracy | region accuracy |\n", MinTypeSupport)
+func (r *CVResult) WriteTable(w io.Writer) { writeTable(w, "language", r.Scores) }
+
+// WriteSetTable writes the result as a Markdown table, a row per labelled
+// set and system.
+func (r *CVResult) WriteSetTable(w io.Writer) { writeTable(w, "set", r.BySet) }
+
+func writeTable(w io.Writer, key string, by map[string]map[string]*Scores) {
+	fmt.Fprintf(w, "| %s | system | items | relevant | relevance P | R | F1 | type macro-F1 (types ≥ %d) | type accuracy | region accuracy |\n", key, MinTypeSupport)
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
-	langs := make([]string, 0, len(r.Scores))
-	for l := range r.Scores {
-		langs = append(langs, l)
-	}
-	slices.Sort(langs)
-	for _, l := range langs {
+	for _, l := range slices.Sorted(maps.Keys(by)) {
 		for _, sys := range []string{SystemRules, SystemModel, SystemCombined} {
-			s := r.Scores[l][sys]
+			s := by[l][sys]
 			if s == nil {
 				continue
 			}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"unicode"
 
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
@@ -43,6 +44,43 @@ type Combine struct {
 
 // DefaultCombine is the combination the binaries use.
 var DefaultCombine = Combine{Keep: 0.02, Add: 0.5}
+
+// VetoMinRelevant is how many relevant examples of an item's script the
+// model must have been trained on to veto the rules on it: with fewer (80
+// Korean items against 2,000 Korean negatives), it learns that the script
+// is seldom news and vetoes what the rules rightly found.
+const VetoMinRelevant = 100
+
+// vetoes reports whether the model may veto the rules on an item: a model
+// that does not record its examples' scripts (made before they were
+// counted) may.
+func (m *Model) vetoes(title, summary string) bool {
+	return m.Meta.RelevantByScript == nil || m.Meta.RelevantByScript[Script(title, summary)] >= VetoMinRelevant
+}
+
+// Script names the script an item is written in: "hangul" when it has any
+// Hangul, else "kana" when it has any kana (Japanese), else "han" when it has
+// any Chinese character, else "latin".
+func Script(title, summary string) string {
+	han := false
+	for _, t := range [2]string{title, summary} {
+		for _, r := range t {
+			switch {
+			case r < 0x1100:
+			case 0xAC00 <= r && r <= 0xD7A3 || unicode.Is(unicode.Hangul, r):
+				return "hangul"
+			case 0x3041 <= r && r <= 0x30FF && r != 0x30FB: // kana, not the middle dot
+				return "kana"
+			case unicode.Is(unicode.Han, r):
+				han = true
+			}
+		}
+	}
+	if han {
+		return "han"
+	}
+	return "latin"
+}
 
 // modelRegionOdds is how likely the model's region must be for an item
 // that names no place: below it, the item is placed region-wide.
@@ -126,7 +164,7 @@ func (c *Classifier) Classify(title, summary string) events.Classification {
 	switch {
 	case it.vetoed() != "" || it.excluded > 0 && !it.anyType:
 		return cls
-	case cls.Relevant && p < c.combine.Keep:
+	case cls.Relevant && p < c.combine.Keep && c.model.vetoes(title, summary):
 		c.modelEvidence(&cls, it.texts, ms, feats, "model:not_relevant")
 		return events.Classification{Also: []string{}, Evidence: cls.Evidence, Magnitude: cls.Magnitude}
 	case cls.Relevant:

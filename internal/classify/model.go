@@ -97,7 +97,11 @@ type ModelMeta struct {
 	Seed       uint64   `json:"seed"`
 	Examples   int      `json:"examples"`
 	Relevant   int      `json:"relevant"`
-	Sets       []string `json:"sets"`
+	// RelevantByScript counts the relevant examples by the script they are
+	// written in (Script): the model vetoes the rules only in a script it
+	// has seen enough of (VetoMinRelevant).
+	RelevantByScript map[string]int `json:"relevant_by_script,omitempty"`
+	Sets             []string       `json:"sets"`
 }
 
 // TrainConfig holds the training parameters.
@@ -369,6 +373,10 @@ func Train(tx *events.Taxonomy, examples []Example, cfg TrainConfig) (*Model, er
 			}
 			relevant = append(relevant, sample{feats: sm.feats, label: t, weight: 1}, sample{feats: sm.feats, label: r, weight: 1})
 			m.Meta.Relevant++
+			if m.Meta.RelevantByScript == nil {
+				m.Meta.RelevantByScript = map[string]int{}
+			}
+			m.Meta.RelevantByScript[Script(e.Title, e.Summary)]++
 		}
 		all = append(all, sm)
 		sets[e.Set] = true

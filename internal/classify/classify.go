@@ -340,6 +340,97 @@ func (it *item) matches(i int, h hit, l label) bool {
 // 'imitating North Korea' - Taiwan"), not where the news happens.
 const quotedDiscount = 0.5
 
+// farBearing is the distance from which a place named as a bearing ("790 km
+// south of Miyako", 「宮古島の南約７９０ｋｍ」) is only the reference point of
+// an act far out at sea, not its place.
+const farBearing = 300
+
+// farFrom reports whether the place of hit h is a far bearing's reference
+// point: a bearing and a distance of at least farBearing kilometres right
+// before it ("790 km south of Miyako") or, in CJK text, right after it
+// (「宮古島の南約７９０ｋｍ」).
+func farFrom(text string, toks []token, h hit) bool {
+	const reach = 6
+	lo, hi := max(0, h.start-reach), h.start
+	if toks[h.start].cjk {
+		lo, hi = h.end, min(len(toks), h.end+reach)
+	}
+	number := false // most places have no number near them: look no further
+	for j := lo; j < hi && !number; j++ {
+		c := text[toks[j].start]
+		number = '0' <= c && c <= '9' || c == 0xEF && !toks[j].cjk // ASCII or full-width digits
+	}
+	if !number {
+		return false
+	}
+	bearing := false
+	if toks[h.start].cjk {
+		for j := h.end; j < min(len(toks), h.end+reach); j++ {
+			if !toks[j].cjk {
+				return bearing && km(text, toks, j) >= farBearing
+			}
+			bearing = bearing || strings.ContainsAny(text[toks[j].start:toks[j].end], "北南東西")
+		}
+		return false
+	}
+	for j := h.start - 1; j >= max(0, h.start-reach); j-- {
+		switch w := text[toks[j].start:toks[j].end]; {
+		case oneOf(w, bearings):
+			bearing = true
+		case oneOf(w, distanceWords):
+		default:
+			return bearing && km(text, toks, j) >= farBearing
+		}
+	}
+	return false
+}
+
+var (
+	bearings      = []string{"north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest"}
+	distanceWords = []string{"of", "km", "kilometres", "kilometers", "kilometre", "kilometer", "miles", "mile", "ｋｍ", "キ"}
+)
+
+// oneOf reports whether w is one of words, ignoring case.
+func oneOf(w string, words []string) bool {
+	for _, x := range words {
+		if strings.EqualFold(w, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// km returns the distance in kilometres that token j states ("790km", or
+// "790" followed by "km", "kilometres", "キロ"; full-width digits count), or 0.
+func km(text string, toks []token, j int) int {
+	w := text[toks[j].start:toks[j].end]
+	n, k, digits := 0, len(w), 0
+	for at, r := range w {
+		if r = halfWidth(r); r < '0' || r > '9' {
+			k = at
+			break
+		}
+		if digits++; digits > 6 {
+			return 0
+		}
+		n = n*10 + int(r-'0')
+	}
+	if digits == 0 {
+		return 0
+	}
+	unit := w[k:]
+	if unit == "" && j+1 < len(toks) {
+		unit = text[toks[j+1].start:toks[j+1].end]
+	}
+	switch {
+	case oneOf(unit, []string{"miles", "mile"}):
+		return n * 1609 / 1000
+	case oneOf(unit, distanceWords[1:]):
+		return n
+	}
+	return 0
+}
+
 // opensSentence reports whether byte offset at of text opens a sentence:
 // only spaces since the text's start or a full stop.
 func opensSentence(text string, at int) bool {
@@ -466,7 +557,8 @@ func (c *Rules) weigh(it *item) {
 					if i == 0 && quoted(it.texts[0], int(it.s.toks[0][h.start].start)) {
 						sc *= quotedDiscount
 					}
-					if i == 1 && h.start > it.sumBackground || c.destination.startsAt(s.toks[i], h.end) {
+					if i == 1 && h.start > it.sumBackground || c.destination.startsAt(s.toks[i], h.end) ||
+						farFrom(it.texts[i], s.toks[i], h) {
 						sc *= placeCueDiscount
 					}
 					s.reg[l.idx] += sc

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -372,6 +373,52 @@ func TestReportedDefects(t *testing.T) {
 		got := c.Classify(tc.title, "")
 		if got.Relevant != tc.relevant || tc.typ != "" && got.Type != tc.typ {
 			t.Errorf("%q: relevant %v type %q, want %v %q (evidence %+v)", tc.title, got.Relevant, got.Type, tc.relevant, tc.typ, got.Evidence)
+		}
+	}
+}
+
+// TestFullWidthDigitsCount: Japanese releases write numbers in full-width
+// digits ("計３隻"); they count like ASCII ones, and full-width Latin letters
+// are their ASCII words.
+func TestFullWidthDigitsCount(t *testing.T) {
+	c := newClassifier(t)
+	for _, summary := range []string{
+		"中国海軍ミサイル駆逐艦及び補給艦の計３隻が宮古島と沖縄本島の間を北西進した。",
+		"中国海軍ミサイル駆逐艦及び補給艦の計3隻が宮古島と沖縄本島の間を北西進した。",
+	} {
+		got := c.Classify("中国海軍艦艇の動向について", summary)
+		if got.Magnitude.Ships != 3 {
+			t.Errorf("%q: magnitude %+v", summary, got.Magnitude)
+		}
+	}
+	if got, want := Words("約７９０ｋｍ ＰＬＡ"), []string{"約", "790km", "pla"}; !slices.Equal(got, want) {
+		t.Errorf("Words = %q, want %q", got, want)
+	}
+}
+
+// TestFarBearingDoesNotPlace: a place named only as the reference point of
+// a far bearing ("790 km south of Miyako", 「宮古島の南約７９０ｋｍ」) does
+// not place an act out at sea; a near one does.
+func TestFarBearingDoesNotPlace(t *testing.T) {
+	c := newClassifier(t)
+	for _, tc := range []struct{ title, summary, region string }{
+		{"中国海軍艦艇の動向について", "中国海軍の空母「遼寧」が、宮古島の南約７９０ｋｍの太平洋上の海域において訓練を実施した。", "western_pacific"},
+		{"中国海軍艦艇の動向について", "中国海軍の空母「遼寧」が、宮古島の南約79キロの太平洋上の海域において訓練を実施した。", "east_china_sea"},
+		{"Chinese carrier group holds drills in the Pacific 800 km south of Miyako", "", "western_pacific"},
+		{"Chinese carrier group holds drills in the Pacific 80 km south of Miyako", "", "east_china_sea"},
+	} {
+		if got := c.Classify(tc.title, tc.summary); got.Region != tc.region {
+			t.Errorf("%q %q: region %q, want %q", tc.title, tc.summary, got.Region, tc.region)
+		}
+	}
+	for _, tc := range []struct {
+		s    string
+		want int
+	}{{"790km", 790}, {"７９０ｋｍ", 790}, {"790 km", 790}, {"300 kilometres", 300}, {"200 miles", 321}, {"790", 0}, {"1234567km", 0}, {"80キロ", 80}} {
+		var toks []token
+		words(tc.s, nil, func(_ []byte, start, end int) { toks = append(toks, token{start: int32(start), end: int32(end)}) })
+		if got := km(tc.s, toks, 0); got != tc.want {
+			t.Errorf("km(%q) = %d, want %d", tc.s, got, tc.want)
 		}
 	}
 }

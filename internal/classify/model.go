@@ -90,13 +90,13 @@ type ModelMeta struct {
 	Dim             int      `json:"dim"`      // of the relevance head
 	HeadDim         int      `json:"head_dim"` // of the type and region heads
 	// Training parameters and data.
-	Epochs     int      `json:"epochs"`
-	Rate       float64  `json:"rate"`
-	HeadEpochs int      `json:"head_epochs"`
-	HeadRate   float64  `json:"head_rate"`
-	Seed       uint64   `json:"seed"`
-	Examples   int      `json:"examples"`
-	Relevant   int      `json:"relevant"`
+	Epochs     int     `json:"epochs"`
+	Rate       float64 `json:"rate"`
+	HeadEpochs int     `json:"head_epochs"`
+	HeadRate   float64 `json:"head_rate"`
+	Seed       uint64  `json:"seed"`
+	Examples   int     `json:"examples"`
+	Relevant   int     `json:"relevant"`
 	// RelevantByScript counts the relevant examples by the script they are
 	// written in (Script): the model vetoes the rules only in a script it
 	// has seen enough of (VetoMinRelevant).

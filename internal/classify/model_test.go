@@ -178,8 +178,8 @@ func TestCrossValidatedFigures(t *testing.T) {
 // language: relevance F1, type macro-F1, region accuracy.
 var publishedCV = map[string][3]float64{
 	"en": {0.862, 0.673, 0.938},
-	"zh": {0.850, 0.611, 0.919},
-	"ja": {0.941, 0.840, 0.894},
+	"zh": {0.851, 0.610, 0.916},
+	"ja": {0.941, 0.840, 0.904},
 	"ko": {0.611, 0.389, 0.882},
 }
 

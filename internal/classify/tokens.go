@@ -100,7 +100,7 @@ func words(s string, buf []byte, fn func(w []byte, start, end int)) []byte {
 			for i < len(s) {
 				r, size = utf8.DecodeRuneInString(s[i:])
 				if (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)) && !isCJK(r) {
-					buf = utf8.AppendRune(buf, unicode.ToLower(r))
+					buf = utf8.AppendRune(buf, unicode.ToLower(halfWidth(r)))
 					i += size
 					continue
 				}
@@ -112,6 +112,16 @@ func words(s string, buf []byte, fn func(w []byte, start, end int)) []byte {
 		}
 	}
 	return buf
+}
+
+// halfWidth folds a full-width Latin letter or digit, as Japanese and
+// Chinese text writes them ("計３隻", "約７９０ｋｍ"), to its ASCII form, so that
+// "３" is the number 3.
+func halfWidth(r rune) rune {
+	if 0xFF10 <= r && r <= 0xFF19 || 0xFF21 <= r && r <= 0xFF3A || 0xFF41 <= r && r <= 0xFF5A {
+		return r - 0xFF10 + '0'
+	}
+	return r
 }
 
 func isASCIIWord(c byte) bool {

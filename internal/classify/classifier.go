@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"unicode"
+	"slices"
 
 	"github.com/tensionwatch/tensionwatch/pkg/events"
 )
@@ -40,10 +40,17 @@ type Classifier struct {
 type Combine struct {
 	Keep float64 `json:"keep"`
 	Add  float64 `json:"add"`
+	// ModelTypeScripts are the scripts (Script) in which a relevant item's
+	// type is the model's, not the rules': where the model tells the types
+	// apart better than the rules do.
+	ModelTypeScripts []string `json:"model_type_scripts"`
 }
 
-// DefaultCombine is the combination the binaries use.
-var DefaultCombine = Combine{Keep: 0.02, Add: 0.5}
+// DefaultCombine is the combination the binaries use. In Chinese text the
+// model tells the types apart better than the rules: on the 1,038 Chinese
+// items labelled after the rules were written, its cross-validated type
+// accuracy was 0.883 against the rules' 0.816.
+var DefaultCombine = Combine{Keep: 0.02, Add: 0.5, ModelTypeScripts: []string{"han"}}
 
 // VetoMinRelevant is how many relevant examples of an item's script the
 // model must have been trained on to veto the rules on it: with fewer (80
@@ -67,11 +74,11 @@ func Script(title, summary string) string {
 		for _, r := range t {
 			switch {
 			case r < 0x1100:
-			case 0xAC00 <= r && r <= 0xD7A3 || unicode.Is(unicode.Hangul, r):
+			case 0xAC00 <= r && r <= 0xD7A3, r <= 0x11FF, 0x3130 <= r && r <= 0x318F: // Hangul syllables and jamo
 				return "hangul"
 			case 0x3041 <= r && r <= 0x30FF && r != 0x30FB: // kana, not the middle dot
 				return "kana"
-			case unicode.Is(unicode.Han, r):
+			case 0x4E00 <= r && r <= 0x9FFF, 0x3400 <= r && r <= 0x4DBF, 0xF900 <= r && r <= 0xFAFF:
 				han = true
 			}
 		}
@@ -190,6 +197,17 @@ func (c *Classifier) Classify(title, summary string) events.Classification {
 		}
 	} else {
 		cls.Region = c.rules.regions[r]
+	}
+	if slices.Contains(c.combine.ModelTypeScripts, Script(title, summary)) {
+		ti := c.model.typeOf(ms, feats)
+		if ty := c.model.Meta.Types[ti]; ty != cls.Type {
+			cls.Also = slices.DeleteFunc(cls.Also, func(t string) bool { return t == ty })
+			if cls.Type != "" {
+				cls.Also = append([]string{cls.Type}, cls.Also...)
+			}
+			cls.Type = ty
+			cls.Evidence = append(cls.Evidence, events.Evidence{Rule: "model:type:" + ty, Weight: math.Round(ms.outT[ti]*1000) / 1000})
+		}
 	}
 	c.rules.finish(it, &cls)
 	c.modelEvidence(&cls, it.texts, ms, feats, "model:relevant")

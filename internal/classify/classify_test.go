@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tensionwatch/tensionwatch/pkg/events"
@@ -419,6 +420,42 @@ func TestFarBearingDoesNotPlace(t *testing.T) {
 		words(tc.s, nil, func(_ []byte, start, end int) { toks = append(toks, token{start: int32(start), end: int32(end)}) })
 		if got := km(tc.s, toks, 0); got != tc.want {
 			t.Errorf("km(%q) = %d, want %d", tc.s, got, tc.want)
+		}
+	}
+}
+
+// TestIsCJKFastPathsAgree: the fast paths of isCJK give what the Unicode
+// tables give.
+func TestIsCJKFastPathsAgree(t *testing.T) {
+	for r := rune(0x1100); r <= 0xFFFF; r++ {
+		want := unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) ||
+			unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r) || r == 'ー'
+		if 0x4E00 <= r && r <= 0x9FFF || 0xAC00 <= r && r <= 0xD7A3 || 0x3041 <= r && r <= 0x30FF {
+			continue // the common blocks are CJK by definition, unassigned code points too
+		}
+		if got := isCJK(r); got != want {
+			t.Errorf("isCJK(%U) = %v, the tables say %v", r, got, want)
+		}
+	}
+}
+
+// TestDecodeRuneAgreesWithUTF8: the inline decoding of three-byte
+// sequences gives what unicode/utf8 gives, invalid sequences included.
+func TestDecodeRuneAgreesWithUTF8(t *testing.T) {
+	for _, s := range []string{"中", "ー", "한", "。", "\uFFFD", "\xed\xa0\x80", "\xe0\x80\x80", "\xe4\xb8", "a", "é", "😀", "\xe4\x28\xad"} {
+		r, n := decodeRune(s)
+		wr, wn := utf8.DecodeRuneInString(s)
+		if r != wr || n != wn {
+			t.Errorf("decodeRune(%q) = %U %d, utf8 says %U %d", s, r, n, wr, wn)
+		}
+		if r, n := decodeRuneBytes([]byte(s)); r != wr || n != wn {
+			t.Errorf("decodeRuneBytes(%q) = %U %d, utf8 says %U %d", s, r, n, wr, wn)
+		}
+	}
+	for r := rune(0x800); r <= 0xFFFF; r++ {
+		s := string(r)
+		if got, n := decodeRune(s); got != []rune(s)[0] || n != len(s) {
+			t.Fatalf("decodeRune(%U) = %U %d", r, got, n)
 		}
 	}
 }

@@ -160,7 +160,7 @@ func (m *matcher) tokenize(s string, out []token, buf []byte) ([]token, []byte, 
 	buf = words(s, buf, func(w []byte, start, end int) {
 		t := token{id: -1, num: -1, start: int32(start), end: int32(end), hash: fnvBytes(fnvOffset, w)}
 		if w[0] >= utf8.RuneSelf && len(w) <= 4 { // perhaps one CJK character: one decode for all
-			if r, size := utf8.DecodeRune(w); size == len(w) && isCJK(r) {
+			if r, size := decodeRuneBytes(w); size == len(w) && isCJK(r) {
 				t.cjk = true
 				hangul = hangul || 0xAC00 <= r && r <= 0xD7A3 || 0x3131 <= r && r <= 0x318E
 				if cjkLo <= r && r <= cjkHi && m.cjkID != nil {

@@ -25,6 +25,10 @@ func isCJK(r rune) bool {
 		return false
 	case 0x4E00 <= r && r <= 0x9FFF, 0xAC00 <= r && r <= 0xD7A3, 0x3041 <= r && r <= 0x30FF:
 		return true // the common blocks: CJK ideographs, Hangul syllables, kana (with ー)
+	case 0xFF00 <= r && r <= 0xFF65:
+		return false // full-width Latin, digits and punctuation (「，」「：」「（」)
+	case 0x3000 <= r && r <= 0x303F: // CJK punctuation (「。」「、」「」」), but for these Han and Hangul signs
+		return r == 0x3005 || r == 0x3007 || 0x3021 <= r && r <= 0x3029 || 0x3038 <= r && r <= 0x303B || r == 0x302E || r == 0x302F
 	}
 	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) ||
 		unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r) || r == 'ー'
@@ -88,7 +92,7 @@ func words(s string, buf []byte, fn func(w []byte, start, end int)) []byte {
 			fn(stem(buf), start, i)
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeRune(s[i:])
 		switch {
 		case isCJK(r):
 			buf = append(buf[:0], s[i:i+size]...) // no allocation per character
@@ -122,6 +126,27 @@ func halfWidth(r rune) rune {
 		return r - 0xFF10 + '0'
 	}
 	return r
+}
+
+// decodeRune is utf8.DecodeRuneInString with the three-byte sequences of
+// CJK text decoded inline.
+func decodeRune(s string) (rune, int) {
+	if len(s) >= 3 && s[0]&0xF0 == 0xE0 && s[1]&0xC0 == 0x80 && s[2]&0xC0 == 0x80 {
+		if r := rune(s[0]&0x0F)<<12 | rune(s[1]&0x3F)<<6 | rune(s[2]&0x3F); r >= 0x800 && (r < 0xD800 || r > 0xDFFF) {
+			return r, 3
+		}
+	}
+	return utf8.DecodeRuneInString(s)
+}
+
+// decodeRuneBytes is decodeRune of a byte slice.
+func decodeRuneBytes(b []byte) (rune, int) {
+	if len(b) >= 3 && b[0]&0xF0 == 0xE0 && b[1]&0xC0 == 0x80 && b[2]&0xC0 == 0x80 {
+		if r := rune(b[0]&0x0F)<<12 | rune(b[1]&0x3F)<<6 | rune(b[2]&0x3F); r >= 0x800 && (r < 0xD800 || r > 0xDFFF) {
+			return r, 3
+		}
+	}
+	return utf8.DecodeRune(b)
 }
 
 func isASCIIWord(c byte) bool {

@@ -106,7 +106,9 @@ type Evidence struct {
 	Start int    `json:"start"` // byte offset in the field
 	End   int    `json:"end"`   // byte offset just past the match
 	// Weight, for the learned model's evidence ("model:relevant"), is the
-	// words' contribution to the log-odds of relevance.
+	// words' contribution to the log-odds of relevance; for "model:type:…"
+	// (the model chose the type; no field or words), the model's
+	// probability of that type.
 	Weight float64 `json:"weight,omitempty"`
 }
 

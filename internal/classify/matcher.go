@@ -157,20 +157,23 @@ func int32Bytes(ids []int32) []byte {
 func (m *matcher) tokenize(s string, out []token, buf []byte) ([]token, []byte, bool) {
 	out = out[:0]
 	hangul := false
-	buf = words(s, buf, func(w []byte, start, end int) {
+	for i := 0; ; {
+		w, nb, start, end, r := nextWord(s, i, buf)
+		if buf = nb; w == nil {
+			return out, buf, hangul
+		}
+		i = end
 		t := token{id: -1, num: -1, start: int32(start), end: int32(end), hash: fnvBytes(fnvOffset, w)}
-		if w[0] >= utf8.RuneSelf && len(w) <= 4 { // perhaps one CJK character: one decode for all
-			if r, size := decodeRuneBytes(w); size == len(w) && isCJK(r) {
-				t.cjk = true
-				hangul = hangul || 0xAC00 <= r && r <= 0xD7A3 || 0x3131 <= r && r <= 0x318E
-				if cjkLo <= r && r <= cjkHi && m.cjkID != nil {
-					t.id = m.cjkID[r-cjkLo]
-				} else {
-					t.id = m.lookup(w)
-				}
-				out = append(out, t)
-				return
+		if r != 0 { // one CJK character
+			t.cjk = true
+			hangul = hangul || 0xAC00 <= r && r <= 0xD7A3 || 0x3131 <= r && r <= 0x318E
+			if cjkLo <= r && r <= cjkHi && m.cjkID != nil {
+				t.id = m.cjkID[r-cjkLo]
+			} else {
+				t.id = m.lookup(w)
 			}
+			out = append(out, t)
+			continue
 		}
 		t.id = m.lookup(w)
 		if '0' <= w[0] && w[0] <= '9' {
@@ -180,8 +183,7 @@ func (m *matcher) tokenize(s string, out []token, buf []byte) ([]token, []byte, 
 			t.num = m.num[t.id]
 		}
 		out = append(out, t)
-	})
-	return out, buf, hangul
+	}
 }
 
 type hit struct {

@@ -50,7 +50,22 @@ func wordIsCJK(w []byte) bool {
 // else separates. One pass, linear in len(s). The word bytes are only valid
 // during the call.
 func words(s string, buf []byte, fn func(w []byte, start, end int)) []byte {
-	i := 0
+	for i := 0; ; {
+		var w []byte
+		var start, end int
+		if w, buf, start, end, _ = nextWord(s, i, buf); w == nil {
+			return buf
+		}
+		fn(w, start, end)
+		i = end
+	}
+}
+
+// nextWord finds the first word of s at or after byte i (see words): its
+// normalised bytes (in buf, valid until the next call), its byte span, and,
+// when it is one CJK character, that character (else 0). w is nil when
+// there is none.
+func nextWord(s string, i int, buf []byte) (w, newBuf []byte, start, end int, cjk rune) {
 	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf { // ASCII fast path
@@ -69,10 +84,7 @@ func words(s string, buf []byte, fn func(w []byte, start, end int)) []byte {
 						i += 3
 						continue
 					}
-					if (unicode.IsLetter(r) || unicode.IsDigit(r)) && !isCJK(r) {
-						break // a non-ASCII word character: handled below as its own run
-					}
-					break
+					break // a non-ASCII character ends the word (a letter of one starts the next)
 				}
 				if isASCIIWord(c) {
 					if 'A' <= c && c <= 'Z' {
@@ -89,15 +101,13 @@ func words(s string, buf []byte, fn func(w []byte, start, end int)) []byte {
 				}
 				break
 			}
-			fn(stem(buf), start, i)
-			continue
+			return stem(buf), buf, start, i, 0
 		}
 		r, size := decodeRune(s[i:])
 		switch {
 		case isCJK(r):
 			buf = append(buf[:0], s[i:i+size]...) // no allocation per character
-			fn(buf, i, i+size)
-			i += size
+			return buf, buf, i, i + size, r
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			start := i
 			buf = buf[:0]
@@ -110,12 +120,12 @@ func words(s string, buf []byte, fn func(w []byte, start, end int)) []byte {
 				}
 				break
 			}
-			fn(stem(buf), start, i)
+			return stem(buf), buf, start, i, 0
 		default:
 			i += size
 		}
 	}
-	return buf
+	return nil, buf, len(s), len(s), 0
 }
 
 // halfWidth folds a full-width Latin letter or digit, as Japanese and

@@ -41,6 +41,7 @@ type head struct {
 	k, dim int
 	emb    []float32 // Buckets × dim, while training
 	q      []int8    // Buckets × dim, quantized
+	qb     []byte    // q again, each value + 128, for embedSWAR
 	scale  float32
 	out    []float32 // k × (dim + 1), bias last
 }
@@ -64,6 +65,15 @@ func (hd *head) quantize() {
 		hd.q[i] = int8(math.Round(float64(v / hd.scale)))
 	}
 	hd.emb = nil
+	hd.biased()
+}
+
+// biased fills qb from q.
+func (hd *head) biased() {
+	hd.qb = make([]byte, len(hd.q))
+	for i, v := range hd.q {
+		hd.qb[i] = byte(v) ^ 0x80
+	}
 }
 
 // row returns the embedding of a bucket, dequantized into buf.
@@ -172,6 +182,9 @@ func (hd *head) embed(feats []feature, h []float32) float32 {
 	clear(h)
 	var total float32
 	d := hd.dim
+	if hd.qb != nil && (d == 8 || d == 16) {
+		return hd.embedSWAR(feats, h)
+	}
 	if hd.q != nil { // integer sums, one conversion at the end
 		var acc [maxDim]int32
 		for _, f := range feats {
@@ -205,6 +218,53 @@ func (hd *head) embed(feats []feature, h []float32) float32 {
 		}
 	}
 	return total
+}
+
+// embedSWAR is embed for heads of 8 or 16 dimensions: a row's 8 bytes are
+// read as one word and added four lanes at a time (the even and the odd
+// bytes, each in 16-bit lanes of a uint64). The bytes are the values +128,
+// so lanes only grow; they are emptied into the totals before they could
+// overflow (255 × 256 < 65,536), and 128 × the weight is taken off at the
+// end. The sums are the integer sums of embed, exactly.
+func (hd *head) embedSWAR(feats []feature, h []float32) float32 {
+	const lanes = 0x00FF00FF00FF00FF
+	words := hd.dim / 8
+	var even, odd [2]uint64
+	var acc [16]int64
+	budget, total := 0, 0
+	flush := func() {
+		for k := range words {
+			for l := range 4 {
+				acc[8*k+2*l] += int64(even[k] >> (16 * l) & 0xFFFF)
+				acc[8*k+2*l+1] += int64(odd[k] >> (16 * l) & 0xFFFF)
+			}
+			even[k], odd[k] = 0, 0
+		}
+		budget = 0
+	}
+	for _, f := range feats {
+		w := int(featureWeight(f))
+		if budget+w > 256 {
+			flush()
+		}
+		budget += w
+		total += w
+		off := int(f.bucket) * hd.dim
+		for k := range words {
+			x := binary.LittleEndian.Uint64(hd.qb[off+8*k:])
+			even[k] += (x & lanes) * uint64(w) // a lane times w stays in its lane
+			odd[k] += (x >> 8 & lanes) * uint64(w)
+		}
+	}
+	flush()
+	clear(h)
+	if total > 0 {
+		inv := hd.scale / float32(total)
+		for i := range h {
+			h[i] = float32(acc[i]-128*int64(total)) * inv
+		}
+	}
+	return float32(total)
 }
 
 func dot(w []float32, h []float32) float64 {
@@ -548,6 +608,7 @@ func ReadModel(b []byte, tx *events.Taxonomy) (*Model, error) {
 		for i := range hd.q {
 			hd.q[i] = int8(b[i])
 		}
+		hd.biased()
 		b = b[len(hd.q):]
 		hd.out = make([]float32, hd.k*(hd.dim+1))
 		for i := range hd.out {

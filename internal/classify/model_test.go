@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -319,5 +320,42 @@ func TestModelTypeInItsScripts(t *testing.T) {
 	}
 	if got := han.Classify(en, ""); got.Type != "military_exercise" {
 		t.Errorf("English takes the model's type: %q", got.Type)
+	}
+}
+
+// TestEmbedSWARIsEmbed: the lane-parallel sums give exactly the plain
+// integer sums, for both head sizes, over enough features to empty the
+// lanes several times, with extreme values.
+func TestEmbedSWARIsEmbed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, dim := range []int{8, 16} {
+		hd := &head{dim: dim, scale: 0.01, q: make([]int8, 512*dim)}
+		for i := range hd.q {
+			hd.q[i] = int8(rng.IntN(256) - 128)
+		}
+		for i := 0; i < dim; i++ {
+			hd.q[7*dim+i] = -128 // a row at the extremes
+			hd.q[9*dim+i] = 127
+		}
+		hd.biased()
+		for _, n := range []int{0, 1, 7, 300, 1000} {
+			feats := make([]feature, n)
+			for i := range feats {
+				b := uint32(rng.IntN(512))
+				if i%3 == 0 {
+					b = 7 + 2*uint32(i%2) // rows 7 and 9
+				}
+				feats[i] = feature{bucket: b, field: uint8(rng.IntN(2))}
+			}
+			want, got := make([]float32, dim), make([]float32, dim)
+			qb := hd.qb
+			hd.qb = nil
+			wt := hd.embed(feats, want)
+			hd.qb = qb
+			gt := hd.embed(feats, got)
+			if wt != gt || !slices.Equal(want, got) {
+				t.Fatalf("dim %d, %d features: %v (%v), want %v (%v)", dim, n, got, gt, want, wt)
+			}
+		}
 	}
 }

@@ -52,17 +52,17 @@ type Combine struct {
 // accuracy was 0.883 against the rules' 0.816.
 var DefaultCombine = Combine{Keep: 0.02, Add: 0.5, ModelTypeScripts: []string{"han"}}
 
-// VetoMinRelevant is how many relevant examples of an item's script the
+// vetoMinRelevant is how many relevant examples of an item's script the
 // model must have been trained on to veto the rules on it: with fewer (80
 // Korean items against 2,000 Korean negatives), it learns that the script
 // is seldom news and vetoes what the rules rightly found.
-const VetoMinRelevant = 100
+const vetoMinRelevant = 100
 
 // vetoes reports whether the model may veto the rules on an item: a model
 // that does not record its examples' scripts (made before they were
 // counted) may.
 func (m *Model) vetoes(title, summary string) bool {
-	return m.Meta.RelevantByScript == nil || m.Meta.RelevantByScript[Script(title, summary)] >= VetoMinRelevant
+	return m.Meta.RelevantByScript == nil || m.Meta.RelevantByScript[Script(title, summary)] >= vetoMinRelevant
 }
 
 // Script names the script an item is written in: "hangul" when it has any
@@ -187,7 +187,7 @@ func (c *Classifier) Classify(title, summary string) events.Classification {
 		return cls
 	}
 	// The region: the rules' when the text names one of its places or
-	// actors, else the model's.
+	// actors, else the model's at even odds or better, else the default.
 	if r := c.rules.region(s); r == c.rules.defRegion {
 		mr := c.model.regionOf(ms, feats)
 		if ms.outR[mr] >= modelRegionOdds {

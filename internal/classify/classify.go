@@ -365,7 +365,7 @@ func farFrom(text string, toks []token, h hit) bool {
 	}
 	bearing := false
 	if toks[h.start].cjk {
-		for j := h.end; j < min(len(toks), h.end+reach); j++ {
+		for j := lo; j < hi; j++ {
 			if !toks[j].cjk {
 				return bearing && km(text, toks, j) >= farBearing
 			}
@@ -373,7 +373,7 @@ func farFrom(text string, toks []token, h hit) bool {
 		}
 		return false
 	}
-	for j := h.start - 1; j >= max(0, h.start-reach); j-- {
+	for j := hi - 1; j >= lo; j-- {
 		switch w := text[toks[j].start:toks[j].end]; {
 		case oneOf(w, bearings):
 			bearing = true
@@ -388,6 +388,7 @@ func farFrom(text string, toks []token, h hit) bool {
 var (
 	bearings      = []string{"north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest"}
 	distanceWords = []string{"of", "km", "kilometres", "kilometers", "kilometre", "kilometer", "miles", "mile", "ｋｍ", "キ"}
+	mileWords     = []string{"miles", "mile"}
 )
 
 // oneOf reports whether w is one of words, ignoring case.
@@ -423,7 +424,7 @@ func km(text string, toks []token, j int) int {
 		unit = text[toks[j+1].start:toks[j+1].end]
 	}
 	switch {
-	case oneOf(unit, []string{"miles", "mile"}):
+	case oneOf(unit, mileWords):
 		return n * 1609 / 1000
 	case oneOf(unit, distanceWords[1:]):
 		return n

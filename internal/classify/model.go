@@ -109,7 +109,7 @@ type ModelMeta struct {
 	Relevant   int     `json:"relevant"`
 	// RelevantByScript counts the relevant examples by the script they are
 	// written in (Script): the model vetoes the rules only in a script it
-	// has seen enough of (VetoMinRelevant).
+	// has seen enough of (vetoMinRelevant).
 	RelevantByScript map[string]int `json:"relevant_by_script,omitempty"`
 	Sets             []string       `json:"sets"`
 }

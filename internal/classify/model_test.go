@@ -259,7 +259,7 @@ func TestVetoNeedsRelevantExamplesOfTheScript(t *testing.T) {
 			t.Errorf("Script(%q, %q) = %q, want %q", tc.title, tc.summary, got, tc.want)
 		}
 	}
-	m := &Model{Meta: ModelMeta{RelevantByScript: map[string]int{"latin": 300, "han": VetoMinRelevant, "hangul": VetoMinRelevant - 1}}}
+	m := &Model{Meta: ModelMeta{RelevantByScript: map[string]int{"latin": 300, "han": vetoMinRelevant, "hangul": vetoMinRelevant - 1}}}
 	for _, tc := range []struct {
 		title string
 		want  bool
